@@ -1,0 +1,147 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Checkpoint } from '../../core/ports/event-store.ts';
+import type { RecordedEvent } from '../../core/shared/event.ts';
+import type { Schema } from '../database/schema.ts';
+import { readAllWith } from './sql-event-store.ts';
+
+export type BatchHandler = (events: RecordedEvent[], trx: Transaction<Schema>) => Promise<void>;
+
+export interface SubscriptionOptions {
+  /** Durable subscriptions keep their checkpoint in the `checkpoints` table, committed with the handler's writes. */
+  durable: boolean;
+  batchSize?: number;
+  /** Event types this subscriber cares about (others are skipped, not delivered). */
+  types?: readonly string[];
+  /** Safety-net poll interval when no wake-up arrives. */
+  pollMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Follows the log from a checkpoint, delivering each event exactly once and
+ * in commit order. A durable subscription commits its checkpoint in the same
+ * transaction as the handler's writes, so a crash neither skips nor repeats.
+ * Woken by `wake()` (local appends, NOTIFY); polls as a safety net.
+ */
+export class CatchUpSubscription {
+  private checkpoint: Checkpoint = { transactionId: '0', globalPosition: 0 };
+  private running = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private wakeUp: (() => void) | undefined;
+  private pending = false;
+  private loop: Promise<void> | undefined;
+  private readonly waiters = new Set<{ position: number; resolve: () => void }>();
+
+  constructor(
+    private readonly db: Kysely<Schema>,
+    readonly name: string,
+    private readonly handler: BatchHandler,
+    private readonly options: SubscriptionOptions,
+  ) {}
+
+  /** The global position of the last event handled. */
+  get position(): number {
+    return this.checkpoint.globalPosition;
+  }
+
+  async start(): Promise<void> {
+    if (this.options.durable) {
+      await this.db.insertInto('checkpoints').values({ name: this.name, transaction_id: '0', global_position: 0 })
+        .onConflict((oc) => oc.column('name').doNothing()).execute();
+    }
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await this.chain.catch(() => {});
+  }
+
+  /** Ask the loop to look for new events now. */
+  wake(): void {
+    this.pending = true;
+    this.wakeUp?.();
+  }
+
+  /** Handles everything visible now; returns how many events it handled. */
+  catchUp(): Promise<number> {
+    const next = this.chain.then(async () => {
+      let total = 0;
+      for (;;) {
+        const n = await this.handleBatch();
+        total += n;
+        if (n === 0) return total;
+      }
+    });
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Resolves true once the subscription has handled the event at `position`, false after the timeout. */
+  async waitFor(position: number, timeoutMs = 5000): Promise<boolean> {
+    if (this.position >= position) return true;
+    this.wake();
+    return new Promise((resolve) => {
+      const waiter = { position, resolve: () => { clearTimeout(timer); resolve(true); } };
+      const timer = setTimeout(() => { this.waiters.delete(waiter); resolve(this.position >= position); }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private async run(): Promise<void> {
+    const pollMs = this.options.pollMs ?? 2000;
+    while (this.running) {
+      this.pending = false;
+      try {
+        await this.catchUp();
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+      if (!this.running) break;
+      if (this.pending) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        this.wakeUp = () => { clearTimeout(timer); resolve(); };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private async handleBatch(): Promise<number> {
+    const limit = this.options.batchSize ?? 500;
+    const handled = await this.db.transaction().execute(async (trx) => {
+      let after = this.checkpoint;
+      if (this.options.durable) {
+        // The row lock keeps two processes (a server and a rebuild) from projecting the same events.
+        const row = await trx.selectFrom('checkpoints').select(['transaction_id', 'global_position'])
+          .where('name', '=', this.name).forUpdate().executeTakeFirstOrThrow();
+        after = { transactionId: String(row.transaction_id), globalPosition: Number(row.global_position) };
+      }
+      const events = await readAllWith(trx, { after, limit, ...(this.options.types ? { types: this.options.types } : {}) });
+      if (events.length === 0) {
+        this.checkpoint = after;
+        return 0;
+      }
+      await this.handler(events, trx);
+      const last = events[events.length - 1]!;
+      const checkpoint = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+      if (this.options.durable) {
+        await trx.updateTable('checkpoints')
+          .set({ transaction_id: sql`${checkpoint.transactionId}::xid8` as never, global_position: checkpoint.globalPosition, updated_at: new Date() })
+          .where('name', '=', this.name).execute();
+      }
+      this.checkpoint = checkpoint;
+      return events.length;
+    });
+    for (const waiter of this.waiters) {
+      if (this.position >= waiter.position) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+    return handled;
+  }
+}

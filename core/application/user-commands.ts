@@ -1,0 +1,87 @@
+import type { EventStore } from '../ports/event-store.ts';
+import { streamIdOf } from '../shared/event.ts';
+import { notFound, ok } from '../shared/result.ts';
+import { changeUserRole, createUser, disableUser, USER_STREAM, validatePassword, validateUsername } from '../users/user.ts';
+import { USERS, load } from './aggregates.ts';
+import { runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
+import type { Credentials, Ids } from './ports.ts';
+
+export interface UserCommandResult {
+  userId: string;
+  username: string;
+  version: number;
+}
+
+/** User accounts. The password goes to the credentials store; the log records only that it changed. */
+export function userCommands(store: EventStore, ids: Ids, credentials: Credentials) {
+  const streamOf = (userId: string) => streamIdOf(USER_STREAM, userId);
+
+  return {
+    async create(meta: CommandMeta, input: { username: unknown; role: unknown; password: unknown }): Promise<CommandOutcome<UserCommandResult>> {
+      const userId = ids.next();
+      const password = validatePassword(input.password);
+      if (!password.ok) return password;
+      const username = validateUsername(input.username);
+      if (!username.ok) return username;
+      const outcome = await runCommand(store, meta, async () => {
+        const decided = createUser({ userId, username: input.username, role: input.role }, { status: 'absent' });
+        if (!decided.ok) return decided;
+        return ok({
+          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: 'no-stream', events: [...decided.value, { type: 'UserPasswordChanged', data: { userId } }] }],
+          result: { userId, username: username.value, version: 2 },
+        });
+      });
+      // The hash is stored once the user exists; a crash in between leaves a user without a password, never a password without a user.
+      if (outcome.ok && !outcome.replayed) await credentials.setPassword(outcome.value.userId, password.value);
+      return outcome;
+    },
+
+    async setPassword(meta: CommandMeta, userId: string, password: unknown): Promise<CommandOutcome<UserCommandResult>> {
+      const checked = validatePassword(password);
+      if (!checked.ok) return checked;
+      const outcome = await runCommand(store, meta, async () => {
+        const { state, version } = await load(store, USERS, userId);
+        if (state.status !== 'active') return notFound(`user ${userId} does not exist`);
+        return ok({
+          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: [{ type: 'UserPasswordChanged', data: { userId } }] }],
+          result: { userId, username: state.username, version: version + 1 },
+        });
+      });
+      if (outcome.ok && !outcome.replayed) await credentials.setPassword(userId, checked.value);
+      return outcome;
+    },
+
+    changeRole: (meta: CommandMeta, userId: string, role: unknown) =>
+      runCommand(store, meta, async () => {
+        const { state, version } = await load(store, USERS, userId);
+        const decided = changeUserRole({ userId, role }, state);
+        if (!decided.ok) return decided;
+        const username = state.status === 'absent' ? '' : state.username;
+        return ok({
+          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: decided.value }],
+          result: { userId, username, version: version + decided.value.length },
+        });
+      }),
+
+    disable: (meta: CommandMeta, userId: string) =>
+      runCommand(store, meta, async () => {
+        const { state, version } = await load(store, USERS, userId);
+        const decided = disableUser({ userId }, state);
+        if (!decided.ok) return decided;
+        const username = state.status === 'absent' ? '' : state.username;
+        return ok({
+          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: decided.value }],
+          result: { userId, username, version: version + 1 },
+        });
+      }),
+
+    /** Records a login or a token issue: facts for the audit trail (the secrets are elsewhere). */
+    recordFact: (meta: CommandMeta, userId: string, event: { type: 'UserLoggedIn' | 'ApiTokenIssued' | 'ApiTokenRevoked'; data: object }) =>
+      runCommand(store, meta, async () =>
+        ok({
+          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: 'any', events: [{ type: event.type, data: { userId, ...event.data } }] }],
+          result: { userId, username: '', version: 0 },
+        }),
+      ),
+  };
+}

@@ -1,0 +1,43 @@
+import { defineCatalogEntity, type CatalogEvent, type CatalogState } from '../shared/catalog-entity.ts';
+import type { DomainEvent } from '../shared/event.ts';
+import { ok } from '../shared/result.ts';
+import { validateChoice, validateInteger, validateName, validateText } from '../shared/validate.ts';
+
+/** FOG image types: single disk resizable, multiple partitions one disk, all disks, raw. */
+export const IMAGE_TYPES = ['n', 'mps', 'mpa', 'dd'] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+
+export interface ImageFields {
+  name: string;
+  description: string;
+  type: ImageType;
+  /** Operating system label, e.g. "windows-11" or "debian-12"; informational. */
+  os: string;
+  /** zstd level used when capturing (FOG's default is 6). */
+  compression: number;
+}
+
+export const IMAGE_STREAM = 'image';
+
+export const image = defineCatalogEntity<'Image', ImageFields>({
+  prefix: 'Image',
+  what: 'image',
+  idField: 'imageId',
+  validators: {
+    name: (v) => validateName(v, 'image'),
+    description: (v) => validateText(v, 'description'),
+    type: (v) => validateChoice(v, 'type', IMAGE_TYPES),
+    os: (v) => (v === undefined || v === null ? ok('') : validateText(v, 'os', 60)),
+    compression: (v) => validateInteger(v, 'compression', 0, 22),
+  },
+  defaults: { description: '', type: 'n', os: '', compression: 6 },
+});
+
+/** A captured revision that passed its checksum; issue 4's capture records these. */
+export type ImageRevisionCommitted = DomainEvent<
+  'ImageRevisionCommitted',
+  { id: string; revision: number; sizeBytes: number; sha256: string; capturedByTaskId: string | null }
+>;
+
+export type ImageEvent = CatalogEvent<'Image', ImageFields> | ImageRevisionCommitted;
+export type ImageState = CatalogState<ImageFields>;

@@ -1,0 +1,43 @@
+import { defineCatalogEntity, type CatalogEvent, type CatalogState } from '../shared/catalog-entity.ts';
+import { invalid, ok } from '../shared/result.ts';
+import { validateBoolean, validateInteger, validateName, validateOptionalId } from '../shared/validate.ts';
+
+export interface StorageNodeFields {
+  name: string;
+  /** Host name or IP and optional port that clients stream images from. */
+  address: string;
+  /** Queue slots: imaging clients served at once (FOG's default is 10). */
+  maxClients: number;
+  /** The master of its site captures and multicasts; one per site. */
+  master: boolean;
+  site: string | null;
+  enabled: boolean;
+}
+
+export const STORAGE_NODE_STREAM = 'storage-node';
+export const DEFAULT_MAX_CLIENTS = 10;
+
+const ADDRESS = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/i;
+
+export const storageNode = defineCatalogEntity<'StorageNode', StorageNodeFields>({
+  prefix: 'StorageNode',
+  what: 'storage node',
+  idField: 'storageNodeId',
+  validators: {
+    name: (v) => validateName(v, 'storage node'),
+    address: (v) =>
+      typeof v === 'string' && ADDRESS.test(v.trim())
+        ? ok(v.trim())
+        : invalid('address must be a host name or IP address, optionally with :port', 'address'),
+    maxClients: (v) => validateInteger(v, 'maxClients', 1, 1000),
+    master: (v) => validateBoolean(v, 'master'),
+    site: (v) => validateOptionalId(v, 'site'),
+    enabled: (v) => validateBoolean(v, 'enabled'),
+  },
+  defaults: { maxClients: DEFAULT_MAX_CLIENTS, master: false, site: null, enabled: true },
+  // The one-master-per-site claim needs both, whichever of them changed.
+  alwaysInPrevious: ['master', 'site'],
+});
+
+export type StorageNodeEvent = CatalogEvent<'StorageNode', StorageNodeFields>;
+export type StorageNodeState = CatalogState<StorageNodeFields>;

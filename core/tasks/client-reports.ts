@@ -1,0 +1,81 @@
+import { invalid, type Result } from '../shared/result.ts';
+import type { TaskEvent } from './task.ts';
+import type { TaskSnapshot } from './task-machine.ts';
+import { decideTransition, hostOf } from './task-transition.ts';
+
+/**
+ * The transitions a booted client (or the server on its behalf) reports:
+ * check-in, start, progress, completion, failure, and the requeue of a
+ * client that stopped polling. Each is one machine event.
+ */
+
+/** FOG gives a checked-in client 600 s without a poll before it loses its place. */
+export const DEFAULT_CHECK_IN_TIMEOUT_SECONDS = 600;
+
+export function checkInTask(
+  command: { taskId: string; at: Date; timeoutSeconds?: number },
+  snapshot: TaskSnapshot,
+): Result<TaskEvent[]> {
+  const deadline = new Date(command.at.getTime() + (command.timeoutSeconds ?? DEFAULT_CHECK_IN_TIMEOUT_SECONDS) * 1000);
+  return decideTransition(command.taskId, snapshot, {
+    type: 'TaskCheckedIn',
+    data: { taskId: command.taskId, hostId: hostOf(snapshot), at: command.at.toISOString(), deadline: deadline.toISOString() },
+  }, 'checked in');
+}
+
+export function startTask(command: { taskId: string; at: Date }, snapshot: TaskSnapshot): Result<TaskEvent[]> {
+  return decideTransition(command.taskId, snapshot, {
+    type: 'TaskStarted',
+    data: { taskId: command.taskId, hostId: hostOf(snapshot), at: command.at.toISOString() },
+  }, 'started');
+}
+
+export function reportTaskProgress(
+  command: { taskId: string; bytesDone: number; bytesTotal: number; rateBytesPerSecond: number; partition?: string | null },
+  snapshot: TaskSnapshot,
+): Result<TaskEvent[]> {
+  for (const field of ['bytesDone', 'bytesTotal', 'rateBytesPerSecond'] as const) {
+    const value = command[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return invalid(`${field} must be a number >= 0`, field);
+  }
+  if (command.bytesDone > command.bytesTotal) return invalid('bytesDone cannot exceed bytesTotal', 'bytesDone');
+  return decideTransition(command.taskId, snapshot, {
+    type: 'TaskProgressed',
+    data: {
+      taskId: command.taskId, hostId: hostOf(snapshot),
+      bytesDone: command.bytesDone, bytesTotal: command.bytesTotal,
+      rateBytesPerSecond: command.rateBytesPerSecond, partition: command.partition ?? null,
+    },
+  }, 'given progress');
+}
+
+export function completeTask(command: { taskId: string }, snapshot: TaskSnapshot): Result<TaskEvent[]> {
+  return decideTransition(command.taskId, snapshot, {
+    type: 'TaskCompleted', data: { taskId: command.taskId, hostId: hostOf(snapshot) },
+  }, 'completed');
+}
+
+export function failTask(
+  command: { taskId: string; reason: unknown; command?: string | null; output?: string | null },
+  snapshot: TaskSnapshot,
+): Result<TaskEvent[]> {
+  if (typeof command.reason !== 'string' || command.reason.trim() === '') return invalid('a failure needs a reason', 'reason');
+  // The failing command's output is kept, but bounded: a runaway log must not bloat the event store.
+  const output = command.output ? command.output.slice(-16_000) : null;
+  return decideTransition(command.taskId, snapshot, {
+    type: 'TaskFailed',
+    data: { taskId: command.taskId, hostId: hostOf(snapshot), reason: command.reason.trim().slice(0, 1000), command: command.command ?? null, output },
+  }, 'failed');
+}
+
+/** Fired by the deadline scheduler when a checked-in client has not polled in time. */
+export function requeueTask(command: { taskId: string; now: Date }, snapshot: TaskSnapshot): Result<TaskEvent[]> {
+  const deadline = snapshot.context.deadline;
+  if (deadline && new Date(deadline) > command.now) {
+    return invalid(`task ${command.taskId}'s check-in is good until ${deadline}`);
+  }
+  return decideTransition(command.taskId, snapshot, {
+    type: 'TaskRequeued',
+    data: { taskId: command.taskId, hostId: hostOf(snapshot), reason: `client stopped polling; its check-in lapsed at ${deadline}` },
+  }, 'requeued');
+}

@@ -1,0 +1,126 @@
+import { assign, initialTransition, setup, transition, type SnapshotFrom } from 'xstate';
+import type { TaskCreatedData, TaskEvent, TaskProgress, TaskStatus } from './task.ts';
+
+/**
+ * The task lifecycle. The machine's events ARE the task's domain events, so
+ * rebuilding a task is folding its stream through `transition()`, and
+ * deciding a command is asking whether the snapshot `can()` take the event
+ * the command would record.
+ *
+ *   queued -> checked-in -> in-progress -> complete | failed | cancelled
+ *
+ * Guards FOG lacks come from the final states: nothing completes a cancelled
+ * task, nothing checks in after completion. There are no `after` timers:
+ * a check-in deadline is data in the TaskCheckedIn event, fired by a
+ * scheduler that survives restarts.
+ *
+ * Actions are effect descriptors. `transition()` returns them without
+ * running anything; the caller runs them for new events only.
+ */
+export interface TaskContext extends Partial<TaskCreatedData> {
+  checkedInAt: string | null;
+  deadline: string | null;
+  startedAt: string | null;
+  progress: TaskProgress | null;
+  /** Why the task failed or was cancelled. */
+  reason: string | null;
+}
+
+type MachineEvent = { [E in TaskEvent as E['type']]: { type: E['type'] } & E['data'] }[TaskEvent['type']];
+
+export type TaskEffect = { type: 'wakeHost' } | { type: 'releaseSlot' };
+
+export const taskMachine = setup({
+  types: { context: {} as TaskContext, events: {} as MachineEvent },
+  actions: {
+    wakeHost: () => {},
+    releaseSlot: () => {},
+  },
+  guards: {
+    wantsWake: ({ event }) => event.type === 'TaskCreated' && event.options.wakeBefore,
+  },
+}).createMachine({
+  id: 'task',
+  initial: 'draft',
+  context: { checkedInAt: null, deadline: null, startedAt: null, progress: null, reason: null },
+  states: {
+    draft: {
+      on: {
+        TaskCreated: [
+          { guard: 'wantsWake', target: 'queued', actions: [assign(({ event }) => strip(event)), 'wakeHost'] },
+          { target: 'queued', actions: assign(({ event }) => strip(event)) },
+        ],
+      },
+    },
+    queued: {
+      on: {
+        TaskCheckedIn: { target: 'checked-in', actions: assign(({ event }) => ({ checkedInAt: event.at, deadline: event.deadline })) },
+        // Tasks that need no queue slot (server-side, boot-environment) may start straight away.
+        TaskStarted: { target: 'in-progress', actions: assign(({ event }) => ({ startedAt: event.at })) },
+        TaskFailed: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason })) },
+        TaskCancelled: { target: 'cancelled', actions: assign(({ event }) => ({ reason: event.reason })) },
+      },
+    },
+    'checked-in': {
+      on: {
+        // A client that polls again after a reboot checks in again: its deadline moves, its place does not.
+        TaskCheckedIn: { actions: assign(({ event }) => ({ deadline: event.deadline })) },
+        TaskStarted: { target: 'in-progress', actions: assign(({ event }) => ({ startedAt: event.at, deadline: null })) },
+        TaskCompleted: { target: 'complete', actions: 'releaseSlot' },
+        TaskRequeued: { target: 'queued', actions: assign({ checkedInAt: null, deadline: null }) },
+        TaskFailed: { target: 'failed', actions: [assign(({ event }) => ({ reason: event.reason })), 'releaseSlot'] },
+        TaskCancelled: { target: 'cancelled', actions: [assign(({ event }) => ({ reason: event.reason })), 'releaseSlot'] },
+      },
+    },
+    'in-progress': {
+      on: {
+        TaskProgressed: {
+          actions: assign(({ event }) => ({
+            progress: { bytesDone: event.bytesDone, bytesTotal: event.bytesTotal, rateBytesPerSecond: event.rateBytesPerSecond, partition: event.partition },
+          })),
+        },
+        TaskCompleted: { target: 'complete', actions: 'releaseSlot' },
+        TaskFailed: { target: 'failed', actions: [assign(({ event }) => ({ reason: event.reason })), 'releaseSlot'] },
+        TaskCancelled: { target: 'cancelled', actions: [assign(({ event }) => ({ reason: event.reason })), 'releaseSlot'] },
+      },
+    },
+    complete: { type: 'final' },
+    failed: { type: 'final' },
+    cancelled: { type: 'final' },
+  },
+});
+
+const strip = ({ type: _type, ...data }: { type: string } & TaskCreatedData): Partial<TaskContext> => data;
+
+export type TaskSnapshot = SnapshotFrom<typeof taskMachine>;
+
+const toMachineEvent = (event: TaskEvent): MachineEvent => ({ type: event.type, ...event.data }) as MachineEvent;
+
+/** The snapshot before any event. */
+export const emptyTaskSnapshot = (): TaskSnapshot => initialTransition(taskMachine)[0];
+
+/** Folds a stored event into the snapshot; effects are discarded (replay runs none). */
+export const evolveTask = (snapshot: TaskSnapshot, event: TaskEvent): TaskSnapshot =>
+  transition(taskMachine, snapshot, toMachineEvent(event))[0];
+
+/**
+ * Applies new events, returning the snapshot and the effects they ask for.
+ * Throws if an event is not allowed, which a decide function must have checked.
+ */
+export function applyNewTaskEvents(snapshot: TaskSnapshot, events: TaskEvent[]): { snapshot: TaskSnapshot; effects: TaskEffect[] } {
+  const effects: TaskEffect[] = [];
+  let current = snapshot;
+  for (const event of events) {
+    if (!canTake(current, event)) throw new Error(`task in state ${statusOf(current)} cannot take ${event.type}`);
+    const [next, actions] = transition(taskMachine, current, toMachineEvent(event));
+    for (const action of actions) if (action.type === 'wakeHost' || action.type === 'releaseSlot') effects.push({ type: action.type });
+    current = next;
+  }
+  return { snapshot: current, effects };
+}
+
+export const canTake = (snapshot: TaskSnapshot, event: TaskEvent): boolean => snapshot.can(toMachineEvent(event));
+
+/** The task's status, or null before it was created. */
+export const statusOf = (snapshot: TaskSnapshot): TaskStatus | null =>
+  snapshot.value === 'draft' ? null : (snapshot.value as TaskStatus);

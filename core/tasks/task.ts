@@ -1,0 +1,58 @@
+import type { DomainEvent } from '../shared/event.ts';
+
+/** What happens to the machine after its task: FOG reboots; shutdown and stay are options. */
+export type AfterTask = 'reboot' | 'shutdown' | 'stay';
+
+export interface TaskOptions {
+  afterTask: AfterTask;
+  /** Send Wake-on-LAN before the task so the machine boots into it. */
+  wakeBefore: boolean;
+}
+
+export interface TaskCreatedData {
+  taskId: string;
+  hostId: string;
+  typeId: number;
+  imageId: string | null;
+  storageNodeId: string | null;
+  options: TaskOptions;
+  /** Set when the task is one member's share of a group task. */
+  groupRunId: string | null;
+  /** Set when the task re-runs an earlier one with the same parameters. */
+  replayOf: string | null;
+}
+
+export interface TaskProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  rateBytesPerSecond: number;
+  partition: string | null;
+}
+
+type TaskEventOf<T extends string, D = object> = DomainEvent<T, { taskId: string; hostId: string } & D>;
+
+export type TaskCreated = DomainEvent<'TaskCreated', TaskCreatedData>;
+/** `deadline`: when the client's place in the queue lapses unless it polls again. */
+export type TaskCheckedIn = TaskEventOf<'TaskCheckedIn', { at: string; deadline: string }>;
+export type TaskStarted = TaskEventOf<'TaskStarted', { at: string }>;
+export type TaskProgressed = TaskEventOf<'TaskProgressed', TaskProgress>;
+export type TaskCompleted = TaskEventOf<'TaskCompleted'>;
+export type TaskFailed = TaskEventOf<'TaskFailed', { reason: string; command: string | null; output: string | null }>;
+export type TaskCancelled = TaskEventOf<'TaskCancelled', { reason: string }>;
+/** The client stopped polling past its deadline: it loses its place, the task waits again. */
+export type TaskRequeued = TaskEventOf<'TaskRequeued', { reason: string }>;
+
+export type TaskEvent =
+  | TaskCreated | TaskCheckedIn | TaskStarted | TaskProgressed
+  | TaskCompleted | TaskFailed | TaskCancelled | TaskRequeued;
+
+export const TASK_STREAM = 'task';
+
+export type TaskStatus = 'queued' | 'checked-in' | 'in-progress' | 'complete' | 'failed' | 'cancelled';
+export const ACTIVE_TASK_STATUSES: readonly TaskStatus[] = ['queued', 'checked-in', 'in-progress'];
+export const FINISHED_TASK_STATUSES: readonly TaskStatus[] = ['complete', 'failed', 'cancelled'];
+
+/** FOG's numeric task states, for people and scripts that know them. */
+export const FOG_STATE_IDS: Record<TaskStatus, number> = {
+  queued: 1, 'checked-in': 2, 'in-progress': 3, complete: 4, cancelled: 5, failed: 6,
+};

@@ -1,0 +1,76 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Schema } from '../../adapters/database/schema.ts';
+import { CatchUpSubscription } from '../../adapters/event-store/subscription.ts';
+import { readAllWith } from '../../adapters/event-store/sql-event-store.ts';
+import type { RecordedEvent } from '../../core/shared/event.ts';
+import { groupsProjection, imagesProjection, storageNodesProjection } from './catalog.ts';
+import { eventSubjectsProjection } from './event-subjects.ts';
+import { hostsProjection } from './hosts.ts';
+import type { SqlProjection } from './projection.ts';
+import { RowCache, type TableSpec } from './row-cache.ts';
+import { tasksProjection } from './tasks.ts';
+import { usersProjection } from './users.ts';
+
+/** Order matters where one model reads another's rows in the same batch (tasks read host names). */
+export const SQL_PROJECTIONS: readonly SqlProjection[] = [
+  hostsProjection, groupsProjection, imagesProjection, storageNodesProjection, tasksProjection, usersProjection, eventSubjectsProjection,
+];
+
+export const READ_MODELS_SUBSCRIPTION = 'read-models';
+
+const specs = new Map<string, TableSpec>(SQL_PROJECTIONS.flatMap((p) => p.tables.map((t) => [t.table, t] as const)));
+
+async function applyAll(cache: RowCache, events: RecordedEvent[]): Promise<void> {
+  for (const event of events) for (const projection of SQL_PROJECTIONS) await projection.apply(cache, event);
+  await cache.flush();
+}
+
+/**
+ * The SQL read models, kept current by one durable subscription: each batch
+ * of events and the checkpoint after it commit together.
+ */
+export function readModelSubscription(db: Kysely<Schema>, onError?: (e: unknown) => void): CatchUpSubscription {
+  return new CatchUpSubscription(
+    db,
+    READ_MODELS_SUBSCRIPTION,
+    (events, trx) => applyAll(new RowCache(trx, specs), events),
+    { durable: true, batchSize: 1000, ...(onError ? { onError } : {}) },
+  );
+}
+
+export interface RebuildProgress {
+  events: number;
+}
+
+/**
+ * Empties every read model and replays the whole log into it, in one
+ * transaction: readers see the old tables until the new ones are complete.
+ */
+export async function rebuildReadModels(
+  db: Kysely<Schema>, onProgress?: (p: RebuildProgress) => void,
+): Promise<{ events: number; seconds: number }> {
+  const started = performance.now();
+  const events = await db.transaction().execute(async (trx: Transaction<Schema>) => {
+    await trx.insertInto('checkpoints').values({ name: READ_MODELS_SUBSCRIPTION, transaction_id: '0', global_position: 0 })
+      .onConflict((oc) => oc.column('name').doNothing()).execute();
+    await trx.selectFrom('checkpoints').select('name').where('name', '=', READ_MODELS_SUBSCRIPTION).forUpdate().execute();
+    await sql`TRUNCATE ${sql.join([...specs.keys()].map((t) => sql.table(t)))}`.execute(trx);
+    const cache = new RowCache(trx, specs, true);
+    let after = { transactionId: '0', globalPosition: 0 };
+    let count = 0;
+    for (;;) {
+      const batch = await readAllWith(trx, { after, limit: 10_000 });
+      if (batch.length === 0) break;
+      await applyAll(cache, batch);
+      const last = batch[batch.length - 1]!;
+      after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+      count += batch.length;
+      onProgress?.({ events: count });
+    }
+    await trx.updateTable('checkpoints')
+      .set({ transaction_id: sql`${after.transactionId}::xid8` as never, global_position: after.globalPosition, updated_at: new Date() })
+      .where('name', '=', READ_MODELS_SUBSCRIPTION).execute();
+    return count;
+  });
+  return { events, seconds: (performance.now() - started) / 1000 };
+}
