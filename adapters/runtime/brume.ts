@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { SqlCredentials } from '../auth/sql-credentials.ts';
+import { newSecret } from '../auth/passwords.ts';
+import { migrate, openDatabase, type Database } from '../database/open-database.ts';
+import { SqlEventStore } from '../event-store/sql-event-store.ts';
+import { CatchUpSubscription } from '../event-store/subscription.ts';
+import { createCommands, type Commands } from '../../core/application/index.ts';
+import type { CommandMeta } from '../../core/application/command-runner.ts';
+import { SYSTEM_ACTOR } from '../../core/shared/event.ts';
+import { BOOT_INDEX_EVENT_TYPES, BootIndex } from '../../projections/memory/boot-index.ts';
+import { groupsOfHost } from '../../projections/sql/queries.ts';
+import { readModelSubscription } from '../../projections/sql/read-models.ts';
+import { DataDirLock } from './data-dir-lock.ts';
+
+export interface Brume {
+  database: Database;
+  store: SqlEventStore;
+  commands: Commands;
+  credentials: SqlCredentials;
+  readModels: CatchUpSubscription;
+  bootIndex: BootIndex;
+  /** Waits until the read models include the event at `position` (read-your-writes for the API and CLI). */
+  settle(position: number | undefined, timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  /** Keep the read models and the boot index current in the background (the server does; one-shot CLI commands need not). */
+  follow?: boolean;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** A new command's metadata; the command id doubles as correlation id unless one is given. */
+export function commandMeta(actor: string, extra: Partial<CommandMeta> = {}): CommandMeta {
+  return { actor, commandId: extra.commandId ?? randomUUID(), ...extra };
+}
+
+/**
+ * Opens everything a process needs to serve or run commands: the database
+ * (migrated), the store, the commands, the read models and the in-memory
+ * boot index, with wake-ups from local appends and from NOTIFY.
+ */
+export async function openBrume(options: OpenOptions): Promise<Brume> {
+  const log = options.log ?? (() => {});
+  const lock = options.databaseUrl ? undefined : await DataDirLock.acquire(options.dataDir);
+  let database: Database;
+  try {
+    database = await openDatabase({ url: options.databaseUrl, dataDir: options.dataDir });
+    await migrate(database.db);
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+  const store = new SqlEventStore(database.db);
+  const credentials = new SqlCredentials(database.db);
+  const readModels = readModelSubscription(database.db, (e) => log('error', `read models: ${(e as Error).message}`));
+  const bootIndex = new BootIndex();
+  const bootSubscription = new CatchUpSubscription(
+    database.db, 'boot-index', async (events) => { for (const e of events) bootIndex.apply(e); },
+    { durable: false, batchSize: 5000, types: BOOT_INDEX_EVENT_TYPES },
+  );
+  const commands = createCommands({
+    store,
+    ids: { next: () => randomUUID() },
+    credentials,
+    memberships: {
+      async groupsOf(hostId) {
+        await readModels.catchUp();
+        return groupsOfHost(database.db, hostId);
+      },
+    },
+  });
+
+  const stopListening: (() => Promise<void>)[] = [];
+  await readModels.start();
+  await bootSubscription.start();
+  await readModels.catchUp();
+  await bootSubscription.catchUp();
+  if (options.follow !== false) {
+    const wake = () => { readModels.wake(); bootSubscription.wake(); };
+    store.local.on('appended', wake);
+    stopListening.push(await database.listen(wake));
+  } else {
+    await readModels.stop();
+    await bootSubscription.stop();
+  }
+
+  return {
+    database, store, commands, credentials, readModels, bootIndex,
+    async settle(position, timeoutMs = 5000) {
+      if (!position) return true;
+      if (options.follow === false) {
+        await readModels.catchUp();
+        await bootSubscription.catchUp();
+        return readModels.position >= position;
+      }
+      const [a, b] = await Promise.all([readModels.waitFor(position, timeoutMs), bootSubscription.waitFor(position, timeoutMs)]);
+      return a && b;
+    },
+    async close() {
+      for (const stop of stopListening) await stop();
+      await readModels.stop();
+      await bootSubscription.stop();
+      await database.close();
+      await lock?.release();
+    },
+  };
+}
+
+/**
+ * Creates the first admin when there is no user yet. Returns the generated
+ * password (to print once) when none was configured.
+ */
+export async function ensureAdmin(brume: Brume, configuredPassword: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
+  await brume.readModels.catchUp();
+  const existing = await brume.database.db.selectFrom('rm_users').select('user_id').limit(1).executeTakeFirst();
+  if (existing) return { created: false };
+  const password = configuredPassword ?? newSecret(15);
+  const created = await brume.commands.users.create(commandMeta(SYSTEM_ACTOR, { commandId: 'bootstrap-admin', reason: 'first start' }), {
+    username: 'admin', role: 'admin', password,
+  });
+  if (!created.ok) throw new Error(`could not create the admin user: ${created.error.message}`);
+  await brume.settle(created.position);
+  return configuredPassword ? { created: true } : { created: true, generatedPassword: password };
+}

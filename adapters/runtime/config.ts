@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+
+/**
+ * Configuration comes from the environment. Every variable is BRUME_-prefixed
+ * except DATABASE_URL, which most PostgreSQL tooling already understands.
+ */
+export interface BrumeConfig {
+  httpPort: number;
+  httpHost: string;
+  /** PGlite's directory when no DATABASE_URL is set. */
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** Password for the first admin; when unset a random one is printed once. */
+  adminPassword: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long a login session lasts. */
+  sessionTtlSeconds: number;
+}
+
+export const CONFIG_VARIABLES = [
+  ['BRUME_HTTP_PORT', '8080', 'TCP port of the web UI and HTTP API'],
+  ['BRUME_HTTP_HOST', '0.0.0.0', 'address the HTTP server binds'],
+  ['BRUME_DATA_DIR', './data', 'embedded database (PGlite) directory, used when DATABASE_URL is unset'],
+  ['DATABASE_URL', '(unset)', 'PostgreSQL URL, e.g. postgres://brume@db.example/brume; replaces the embedded database'],
+  ['BRUME_ADMIN_PASSWORD', '(unset)', 'password of the first "admin" user; when unset one is generated and printed once'],
+  ['BRUME_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
+  ['BRUME_SESSION_HOURS', '12', 'how long a login lasts'],
+] as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Reads and checks the configuration; a bad value names the variable and what it expects. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BrumeConfig {
+  const port = Number(env.BRUME_HTTP_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`BRUME_HTTP_PORT must be a port number from 0 to 65535, not "${env.BRUME_HTTP_PORT}"`);
+  }
+  const level = (env.BRUME_LOG_LEVEL ?? 'info') as BrumeConfig['logLevel'];
+  if (!LEVELS.includes(level)) throw new ConfigError(`BRUME_LOG_LEVEL must be one of ${LEVELS.join(', ')}, not "${level}"`);
+  const hours = Number(env.BRUME_SESSION_HOURS ?? 12);
+  if (!(hours > 0 && hours <= 24 * 90)) throw new ConfigError(`BRUME_SESSION_HOURS must be between 0 and 2160, not "${env.BRUME_SESSION_HOURS}"`);
+  const url = env.DATABASE_URL?.trim() || undefined;
+  if (url && !/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  return {
+    httpPort: port,
+    httpHost: env.BRUME_HTTP_HOST ?? '0.0.0.0',
+    dataDir: resolve(env.BRUME_DATA_DIR ?? './data'),
+    databaseUrl: url,
+    adminPassword: env.BRUME_ADMIN_PASSWORD || undefined,
+    logLevel: level,
+    sessionTtlSeconds: Math.round(hours * 3600),
+  };
+}

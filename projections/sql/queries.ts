@@ -1,0 +1,235 @@
+import { sql, type Kysely } from 'kysely';
+import type { Schema } from '../../adapters/database/schema.ts';
+import { toRecorded } from '../../adapters/event-store/sql-event-store.ts';
+import { ACTIVE_TASK_STATUSES, FINISHED_TASK_STATUSES, type TaskStatus } from '../../core/tasks/task.ts';
+
+/**
+ * Read-side queries over the rm_* tables for the API, the CLI and the UI.
+ * Lists are paged by cursor (stable under inserts) and capped.
+ */
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export const MAX_PAGE = 500;
+const pageSize = (limit: number | undefined, fallback = 50) => Math.min(Math.max(1, limit ?? fallback), MAX_PAGE);
+
+const encodeCursor = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
+export function decodeCursor(cursor: string | undefined): unknown[] | null {
+  if (!cursor) return null;
+  try {
+    const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return Array.isArray(parts) ? parts : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Turns what a person types into the form search_text holds (see projections/sql/hosts.ts). */
+export function normaliseHostSearch(q: string): string {
+  const text = q.trim().toLowerCase();
+  if (/^[\d.]+$/.test(text)) return text; // an IP or part of one
+  if (/^[0-9a-f]{1,4}([:.-][0-9a-f]{1,4})+[:.-]?$/.test(text)) return text.replace(/[:.-]/g, ''); // a MAC in any form
+  return text;
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+type HostRow = Schema['rm_hosts'] extends infer T ? { [K in keyof T]: any } : never;
+
+export const hostView = (r: HostRow) => ({
+  id: r.host_id, name: r.name, description: r.description, primaryMac: r.primary_mac, macs: r.macs, ip: r.ip,
+  imageId: r.image_id, storageNodeId: r.storage_node_id, site: r.site, groupIds: r.group_ids,
+  inventory: r.inventory, activeTaskId: r.active_task_id, lastTaskId: r.last_task_id,
+  createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
+});
+
+export async function listHosts(db: Kysely<Schema>, options: { q?: string; groupId?: string; limit?: number; cursor?: string }): Promise<Page<ReturnType<typeof hostView>>> {
+  const limit = pageSize(options.limit);
+  let base = db.selectFrom('rm_hosts');
+  if (options.q && options.q.trim()) {
+    base = base.where(sql<boolean>`search_text LIKE ${`%${escapeLike(normaliseHostSearch(options.q))}%`}`);
+  }
+  if (options.groupId) base = base.where('group_ids', '@>', sql`${JSON.stringify([options.groupId])}::jsonb` as never);
+  const after = decodeCursor(options.cursor);
+  let page = base.selectAll().orderBy(sql`lower(name)`).orderBy('host_id').limit(limit + 1);
+  if (after) page = page.where(sql<boolean>`(lower(name), host_id) > (${String(after[0])}, ${String(after[1])})`);
+  const [rows, count] = await Promise.all([
+    page.execute(),
+    base.select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  const items = rows.slice(0, limit).map((r) => hostView(r as HostRow));
+  const last = rows.length > limit ? items[items.length - 1] : undefined;
+  return { items, total: Number(count.n), nextCursor: last ? encodeCursor([last.name.toLowerCase(), last.id]) : null };
+}
+
+export async function getHost(db: Kysely<Schema>, hostId: string) {
+  const row = await db.selectFrom('rm_hosts').selectAll().where('host_id', '=', hostId).executeTakeFirst();
+  return row ? hostView(row as HostRow) : undefined;
+}
+
+export async function hostByMac(db: Kysely<Schema>, mac: string) {
+  const row = await db.selectFrom('rm_host_macs').select('host_id').where('mac', '=', mac).executeTakeFirst();
+  return row ? getHost(db, row.host_id) : undefined;
+}
+
+export async function listGroups(db: Kysely<Schema>) {
+  const rows = await db.selectFrom('rm_groups').selectAll().orderBy(sql`lower(name)`).execute();
+  return rows.map(groupView);
+}
+
+const groupView = (r: any) => ({
+  id: r.group_id, name: r.name, description: r.description, imageId: r.image_id, memberCount: r.member_count,
+  createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
+});
+
+export async function getGroup(db: Kysely<Schema>, groupId: string) {
+  const row = await db.selectFrom('rm_groups').selectAll().where('group_id', '=', groupId).executeTakeFirst();
+  if (!row) return undefined;
+  const members = await db.selectFrom('rm_group_members').select('host_id').where('group_id', '=', groupId).orderBy('host_id').execute();
+  return { ...groupView(row), memberIds: members.map((m) => m.host_id) };
+}
+
+export async function groupsOfHost(db: Kysely<Schema>, hostId: string): Promise<string[]> {
+  const rows = await db.selectFrom('rm_group_members').select('group_id').where('host_id', '=', hostId).execute();
+  return rows.map((r) => r.group_id);
+}
+
+const imageView = (r: any) => ({
+  id: r.image_id, name: r.name, description: r.description, type: r.type, os: r.os, compression: r.compression,
+  currentRevision: r.current_revision, sizeBytes: r.size_bytes, sha256: r.sha256,
+  createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
+});
+
+export async function listImages(db: Kysely<Schema>) {
+  return (await db.selectFrom('rm_images').selectAll().orderBy(sql`lower(name)`).execute()).map(imageView);
+}
+
+export async function getImage(db: Kysely<Schema>, imageId: string) {
+  const row = await db.selectFrom('rm_images').selectAll().where('image_id', '=', imageId).executeTakeFirst();
+  return row ? imageView(row) : undefined;
+}
+
+/** Storage nodes with their queue slots: used = tasks in progress on the node. */
+export async function listStorageNodes(db: Kysely<Schema>, storageNodeId?: string) {
+  let query = db.selectFrom('rm_storage_nodes as n')
+    .selectAll('n')
+    .select((eb) => eb.selectFrom('rm_tasks as t').select(eb.fn.countAll<number>().as('c'))
+      .whereRef('t.storage_node_id', '=', 'n.storage_node_id').where('t.state', '=', 'in-progress').as('slots_used'))
+    .select((eb) => eb.selectFrom('rm_tasks as t').select(eb.fn.countAll<number>().as('c'))
+      .whereRef('t.storage_node_id', '=', 'n.storage_node_id').where('t.state', '=', 'checked-in').as('waiting'))
+    .orderBy(sql`lower(n.name)`);
+  if (storageNodeId) query = query.where('n.storage_node_id', '=', storageNodeId);
+  const rows = await query.execute();
+  return rows.map((r: any) => ({
+    id: r.storage_node_id, name: r.name, address: r.address, maxClients: r.max_clients, master: r.master,
+    site: r.site, enabled: r.enabled, slotsUsed: Number(r.slots_used ?? 0), slotsFree: Math.max(0, r.max_clients - Number(r.slots_used ?? 0)),
+    waiting: Number(r.waiting ?? 0), createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
+  }));
+}
+
+export const taskView = (r: any) => ({
+  id: r.task_id, hostId: r.host_id, hostName: r.host_name, typeId: r.type_id, typeName: r.type_name, state: r.state as TaskStatus,
+  imageId: r.image_id, storageNodeId: r.storage_node_id, options: r.options, groupRunId: r.group_run_id, replayOf: r.replay_of,
+  createdBy: r.created_by, createdAt: r.created_at, checkedInAt: r.checked_in_at, startedAt: r.started_at, finishedAt: r.finished_at,
+  checkInDeadline: r.check_in_deadline,
+  progress: r.bytes_total === null ? null : {
+    bytesDone: r.bytes_done, bytesTotal: r.bytes_total, rateBytesPerSecond: r.rate_bytes_per_second, partition: r.partition,
+    percent: r.bytes_total > 0 ? Math.round((1000 * r.bytes_done) / r.bytes_total) / 10 : 0,
+    etaSeconds: r.rate_bytes_per_second > 0 ? Math.round((r.bytes_total - r.bytes_done) / r.rate_bytes_per_second) : null,
+  },
+  reason: r.reason, version: r.version,
+});
+
+export interface TaskFilter {
+  /** 'active', 'history' (finished), or one state. */
+  state?: string;
+  typeId?: number;
+  hostId?: string;
+  groupRunId?: string;
+  from?: Date;
+  to?: Date;
+  limit?: number;
+  cursor?: string;
+}
+
+export async function listTasks(db: Kysely<Schema>, filter: TaskFilter): Promise<Page<ReturnType<typeof taskView>>> {
+  const limit = pageSize(filter.limit);
+  let base = db.selectFrom('rm_tasks');
+  if (filter.state === 'active') base = base.where('state', 'in', ACTIVE_TASK_STATUSES as TaskStatus[]);
+  else if (filter.state === 'history') base = base.where('state', 'in', FINISHED_TASK_STATUSES as TaskStatus[]);
+  else if (filter.state) base = base.where('state', '=', filter.state);
+  if (filter.typeId !== undefined) base = base.where('type_id', '=', filter.typeId);
+  if (filter.hostId) base = base.where('host_id', '=', filter.hostId);
+  if (filter.groupRunId) base = base.where('group_run_id', '=', filter.groupRunId);
+  if (filter.from) base = base.where('created_at', '>=', filter.from);
+  if (filter.to) base = base.where('created_at', '<', filter.to);
+  const after = decodeCursor(filter.cursor);
+  let page = base.selectAll().orderBy('created_at', 'desc').orderBy('task_id', 'desc').limit(limit + 1);
+  if (after) page = page.where(sql<boolean>`(created_at, task_id) < (${String(after[0])}::timestamptz, ${String(after[1])})`);
+  const [rows, count] = await Promise.all([page.execute(), base.select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()]);
+  const items = rows.slice(0, limit).map(taskView);
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return { items, total: Number(count.n), nextCursor: last ? encodeCursor([new Date(last.created_at as Date).toISOString(), last.task_id]) : null };
+}
+
+export async function getTask(db: Kysely<Schema>, taskId: string) {
+  const row = await db.selectFrom('rm_tasks').selectAll().where('task_id', '=', taskId).executeTakeFirst();
+  return row ? taskView(row) : undefined;
+}
+
+export async function listUsers(db: Kysely<Schema>) {
+  const rows = await db.selectFrom('rm_users').selectAll().orderBy('username').execute();
+  return rows.map((r) => ({ id: r.user_id, username: r.username, role: r.role, disabled: r.disabled, createdAt: r.created_at }));
+}
+
+export interface EventFilter {
+  stream?: string;
+  /** Everything that concerns a subject (e.g. `host-<id>`: its events, its tasks', its memberships). */
+  subject?: string;
+  type?: string;
+  actor?: string;
+  correlationId?: string;
+  from?: Date;
+  to?: Date;
+  /** Global position to read after (the previous page's `nextAfter`). */
+  after?: number;
+  limit?: number;
+}
+
+/**
+ * The history, filterable, oldest first. Pages follow the store's commit-safe
+ * order (see adapters/event-store): `after` is the global position of the
+ * last event of the previous page, so a client that follows the history
+ * page by page never misses an event that committed late.
+ */
+export async function queryEvents(db: Kysely<Schema>, filter: EventFilter) {
+  const limit = pageSize(filter.limit, 100);
+  let query = db.selectFrom('events').selectAll('events')
+    .where(sql<boolean>`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`);
+  if (filter.subject) {
+    query = query.where('global_position', 'in', db.selectFrom('rm_event_subjects').select('global_position').where('subject', '=', filter.subject));
+  }
+  if (filter.stream) query = query.where('stream_id', '=', filter.stream);
+  if (filter.type) query = query.where('type', '=', filter.type);
+  if (filter.actor) query = query.where('actor', '=', filter.actor);
+  if (filter.correlationId) query = query.where('correlation_id', '=', filter.correlationId);
+  if (filter.from) query = query.where('occurred_at', '>=', filter.from);
+  if (filter.to) query = query.where('occurred_at', '<', filter.to);
+  if (filter.after !== undefined) {
+    const after = filter.after;
+    // The cursor event's own (transaction, position); a position that names no event falls back to (0, position).
+    query = query.where(sql<boolean>`(transaction_id, global_position) > (
+      SELECT t, p FROM (
+        SELECT e.transaction_id AS t, e.global_position AS p, 0 AS o FROM events e WHERE e.global_position = ${after}
+        UNION ALL SELECT '0'::xid8, ${after}::bigint, 1
+      ) AS cursor_row ORDER BY o LIMIT 1)`);
+  }
+  const rows = await query.orderBy('transaction_id').orderBy('global_position').limit(limit + 1).execute();
+  const events = rows.slice(0, limit).map(toRecorded);
+  return { events, nextAfter: rows.length > limit ? events[events.length - 1]!.globalPosition : null };
+}
