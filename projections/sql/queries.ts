@@ -32,6 +32,7 @@ export function decodeCursor(cursor: string | undefined): unknown[] | null {
 /** Turns what a person types into the form search_text holds (see projections/sql/hosts.ts). */
 export function normaliseHostSearch(q: string): string {
   const text = q.trim().toLowerCase();
+  if (/^[0-9a-f]{4}(\.[0-9a-f]{0,4}){1,2}$/.test(text)) return text.replaceAll('.', ''); // Cisco-style MAC
   if (/^[\d.]+$/.test(text)) return text; // an IP or part of one
   if (/^[0-9a-f]{1,4}([:.-][0-9a-f]{1,4})+[:.-]?$/.test(text)) return text.replace(/[:.-]/g, ''); // a MAC in any form
   return text;
@@ -209,17 +210,7 @@ export interface EventFilter {
  */
 export async function queryEvents(db: Kysely<Schema>, filter: EventFilter) {
   const limit = pageSize(filter.limit, 100);
-  let query = db.selectFrom('events').selectAll('events')
-    .where(sql<boolean>`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`);
-  if (filter.subject) {
-    query = query.where('global_position', 'in', db.selectFrom('rm_event_subjects').select('global_position').where('subject', '=', filter.subject));
-  }
-  if (filter.stream) query = query.where('stream_id', '=', filter.stream);
-  if (filter.type) query = query.where('type', '=', filter.type);
-  if (filter.actor) query = query.where('actor', '=', filter.actor);
-  if (filter.correlationId) query = query.where('correlation_id', '=', filter.correlationId);
-  if (filter.from) query = query.where('occurred_at', '>=', filter.from);
-  if (filter.to) query = query.where('occurred_at', '<', filter.to);
+  let query = filteredEvents(db, filter);
   if (filter.after !== undefined) {
     const after = filter.after;
     // The cursor event's own (transaction, position); a position that names no event falls back to (0, position).
@@ -232,4 +223,26 @@ export async function queryEvents(db: Kysely<Schema>, filter: EventFilter) {
   const rows = await query.orderBy('transaction_id').orderBy('global_position').limit(limit + 1).execute();
   const events = rows.slice(0, limit).map(toRecorded);
   return { events, nextAfter: rows.length > limit ? events[events.length - 1]!.globalPosition : null };
+}
+
+function filteredEvents(db: Kysely<Schema>, filter: EventFilter) {
+  let query = db.selectFrom('events').selectAll('events')
+    .where(sql<boolean>`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`);
+  if (filter.subject) {
+    query = query.where('global_position', 'in', db.selectFrom('rm_event_subjects').select('global_position').where('subject', '=', filter.subject));
+  }
+  if (filter.stream) query = query.where('stream_id', '=', filter.stream);
+  if (filter.type) query = query.where('type', '=', filter.type);
+  if (filter.actor) query = query.where('actor', '=', filter.actor);
+  if (filter.correlationId) query = query.where('correlation_id', '=', filter.correlationId);
+  if (filter.from) query = query.where('occurred_at', '>=', filter.from);
+  if (filter.to) query = query.where('occurred_at', '<', filter.to);
+  return query;
+}
+
+/** Where to start reading to get the newest `count` matching events (for `events tail`). */
+export async function tailStart(db: Kysely<Schema>, filter: EventFilter, count: number): Promise<number | undefined> {
+  const rows = await filteredEvents(db, filter).clearSelect().select('global_position')
+    .orderBy('transaction_id', 'desc').orderBy('global_position', 'desc').offset(count).limit(1).execute();
+  return rows[0]?.global_position;
 }
