@@ -2,6 +2,7 @@ import { parse } from '../args.ts';
 import { CliError } from '../cli-context.ts';
 import { ensureAdmin, openBrume } from '../../runtime/brume.ts';
 import { CONFIG_VARIABLES, configFromEnv } from '../../runtime/config.ts';
+import { DeadlineWatcher } from '../../runtime/deadline-watcher.ts';
 
 export const SERVE_USAGE = `brume serve
   Runs the HTTP API and web UI. Configuration comes from the environment:
@@ -35,6 +36,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     await brume.close();
     throw new CliError((error as Error).message);
   }
+  const deadlines = new DeadlineWatcher(brume);
+  deadlines.start();
   console.error(`brume: listening on http://${config.httpHost}:${config.httpPort} (API docs at /api/docs)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -42,6 +45,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   console.error('brume: shutting down...');
+  await deadlines.stop();
   await server.close();
   await brume.close();
   return 0;
