@@ -41,6 +41,12 @@ async function main(argv: string[]): Promise<number> {
   return command(args);
 }
 
+// `brume events tail | head` closes the pipe early: stop quietly instead of crashing.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

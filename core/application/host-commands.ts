@@ -110,10 +110,12 @@ export function hostCommands(store: EventStore, ids: Ids, memberships: Membershi
      * `allOrNothing`, one bad line stops the whole file.
      */
     async importCsv(
-      meta: CommandMeta, csv: string, options: { dryRun?: boolean; allOrNothing?: boolean } = {},
+      meta: CommandMeta, csv: string,
+      options: { dryRun?: boolean; allOrNothing?: boolean; onProgress?: (stage: 'checking' | 'writing', count: number) => void } = {},
     ): Promise<CommandOutcome<HostImportReport>> {
       if (typeof csv !== 'string' || csv.trim() === '') return invalid('the CSV file is empty', 'body');
       return runCommand(store, meta, async () => {
+        options.onProgress?.('checking', csv.split('\n').length);
         const plan = await planImport(csv);
         const report: HostImportReport = {
           dryRun: options.dryRun === true,
@@ -125,6 +127,7 @@ export function hostCommands(store: EventStore, ids: Ids, memberships: Membershi
           if (refuseAll) report.imported = [];
           return ok({ appends: [], result: report });
         }
+        options.onProgress?.('writing', plan.accepted.length);
         const appends: StreamAppend[] = [];
         for (const { command } of plan.accepted) {
           const decided = registerHost(command, { status: 'absent' });

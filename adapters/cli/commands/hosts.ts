@@ -19,7 +19,9 @@ export async function hostsCommand(args: string[]): Promise<number> {
   if (!file) throw usageError('say which CSV file to import: brume hosts import FILE.csv');
   const csv = await readInput(file);
   return withBrume(values, async ({ brume, meta }) => {
-    const report = expectOk(await brume.commands.hosts.importCsv(meta(), csv, { dryRun: values['dry-run'], allOrNothing: values['all-or-nothing'] }));
+    const onProgress = (stage: 'checking' | 'writing', count: number) =>
+      process.stderr.write(stage === 'checking' ? `checking ${count} line(s)...\n` : `writing ${count} host(s) in one transaction...\n`);
+    const report = expectOk(await brume.commands.hosts.importCsv(meta(), csv, { dryRun: values['dry-run'], allOrNothing: values['all-or-nothing'], onProgress }));
     if (values.json) {
       console.log(JSON.stringify(report, null, 2));
     } else {
