@@ -35,16 +35,18 @@ export function validateIp(input: unknown, field = 'ip'): Result<string | null> 
   return ok(input.trim());
 }
 
-/** What a caller may send for a MAC: a bare string (primary first, then additional) or a full entry. */
+/** What a caller may send for a MAC: a bare string (role chosen for it) or a full entry. */
 export type MacInput = string | { mac: string; role?: MacRole; ignoreForImaging?: boolean };
 
 /**
  * Normalises a host's MAC list: every MAC parsed, no duplicates, exactly one
- * primary (the first entry when none is marked), at most four pending.
+ * primary (when none is marked, the first MAC given without a role), at most
+ * four pending; MACs without a role are additional.
  */
 export function validateMacs(inputs: unknown, field = 'macs'): Result<HostMac[]> {
   if (!Array.isArray(inputs) || inputs.length === 0) return invalid('a host needs at least one MAC address', field);
   const macs: HostMac[] = [];
+  const unmarked: boolean[] = [];
   for (const [i, input] of inputs.entries()) {
     const entry = typeof input === 'string' ? { mac: input } : (input as Record<string, unknown> | null);
     if (!entry || typeof entry.mac !== 'string') return invalid('each MAC entry needs a "mac" string', `${field}[${i}]`);
@@ -53,14 +55,16 @@ export function validateMacs(inputs: unknown, field = 'macs'): Result<HostMac[]>
     if (macs.some((m) => m.mac === parsed.value)) {
       return invalid(`MAC ${parsed.value} is listed twice`, `${field}[${i}]`);
     }
-    const role = entry.role ?? (macs.length === 0 ? 'primary' : 'additional');
+    const role = entry.role ?? 'additional';
     if (role !== 'primary' && role !== 'additional' && role !== 'pending') {
       return invalid(`MAC role must be primary, additional or pending, not "${String(role)}"`, `${field}[${i}].role`);
     }
     macs.push({ mac: parsed.value, role, ignoreForImaging: entry.ignoreForImaging === true });
+    unmarked.push(entry.role === undefined);
   }
   const primaries = macs.filter((m) => m.role === 'primary').length;
-  if (primaries === 0) macs[0]!.role = 'primary';
+  // With no primary named, the first MAC given without a role becomes it (the first of all, failing that).
+  if (primaries === 0) macs[Math.max(0, unmarked.indexOf(true))]!.role = 'primary';
   if (primaries > 1) return invalid('a host has exactly one primary MAC', field);
   if (macs.filter((m) => m.role === 'pending').length > MAX_PENDING_MACS) {
     return invalid(`a host may have at most ${MAX_PENDING_MACS} pending MACs`, field);

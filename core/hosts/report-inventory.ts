@@ -21,7 +21,8 @@ export function reportInventory(command: ReportInventory, state: HostState): Res
   const raw = command.inventory;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return invalid('inventory must be an object', 'inventory');
   const inventory: Inventory = {};
-  for (const [key, value] of Object.entries(raw)) {
+  // Keys sorted so the same inventory in another order is recognised as unchanged.
+  for (const [key, value] of Object.entries(raw).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const okValue =
       value === null ||
       typeof value === 'number' ||
@@ -30,6 +31,7 @@ export function reportInventory(command: ReportInventory, state: HostState): Res
     if (!okValue) return invalid(`inventory field "${key}" must be text, a number or a list of text`, `inventory.${key}`);
     inventory[key] = value as Inventory[string];
   }
-  if (JSON.stringify(inventory) === JSON.stringify(state.inventory)) return ok([]);
+  const previous = state.inventory ? Object.fromEntries(Object.entries(state.inventory).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null;
+  if (JSON.stringify(inventory) === JSON.stringify(previous)) return ok([]);
   return ok([{ type: 'HostInventoryReported', data: { hostId: command.hostId, inventory } }]);
 }

@@ -85,7 +85,9 @@ export function defineCatalogEntity<P extends string, F extends object>(spec: Ca
 
     remove(command: { id: string }, state: CatalogState<F>): Result<E[]> {
       if (state.status !== 'active') return notFound(`${what} ${command.id} does not exist`);
-      const { status: _s, id: _i, ...fields } = state;
+      // Only the entity's own fields: state may carry more (a group's members), which the event does not declare.
+      const fields: Record<string, unknown> = {};
+      for (const key of Object.keys(spec.validators)) fields[key] = (state as Record<string, unknown>)[key];
       return ok([{ type: `${prefix}Deleted`, data: { id: command.id, ...fields } } as E]);
     },
   };

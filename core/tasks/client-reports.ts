@@ -11,12 +11,18 @@ import { decideTransition, hostOf } from './task-transition.ts';
 
 /** FOG gives a checked-in client 600 s without a poll before it loses its place. */
 export const DEFAULT_CHECK_IN_TIMEOUT_SECONDS = 600;
+/** Shorter than a slow machine's reboot would requeue clients that are only restarting. */
+export const MIN_CHECK_IN_TIMEOUT_SECONDS = 60;
 
 export function checkInTask(
   command: { taskId: string; at: Date; timeoutSeconds?: number },
   snapshot: TaskSnapshot,
 ): Result<TaskEvent[]> {
-  const deadline = new Date(command.at.getTime() + (command.timeoutSeconds ?? DEFAULT_CHECK_IN_TIMEOUT_SECONDS) * 1000);
+  const timeout = command.timeoutSeconds ?? DEFAULT_CHECK_IN_TIMEOUT_SECONDS;
+  if (!Number.isInteger(timeout) || timeout < MIN_CHECK_IN_TIMEOUT_SECONDS || timeout > 86_400) {
+    return invalid(`check-in timeout must be ${MIN_CHECK_IN_TIMEOUT_SECONDS} to 86400 seconds`, 'timeoutSeconds');
+  }
+  const deadline = new Date(command.at.getTime() + timeout * 1000);
   return decideTransition(command.taskId, snapshot, {
     type: 'TaskCheckedIn',
     data: { taskId: command.taskId, hostId: hostOf(snapshot), at: command.at.toISOString(), deadline: deadline.toISOString() },
@@ -71,11 +77,12 @@ export function failTask(
 /** Fired by the deadline scheduler when a checked-in client has not polled in time. */
 export function requeueTask(command: { taskId: string; now: Date }, snapshot: TaskSnapshot): Result<TaskEvent[]> {
   const deadline = snapshot.context.deadline;
-  if (deadline && new Date(deadline) > command.now) {
-    return invalid(`task ${command.taskId}'s check-in is good until ${deadline}`);
-  }
-  return decideTransition(command.taskId, snapshot, {
+  const decided = decideTransition(command.taskId, snapshot, {
     type: 'TaskRequeued',
     data: { taskId: command.taskId, hostId: hostOf(snapshot), reason: `client stopped polling; its check-in lapsed at ${deadline}` },
   }, 'requeued');
+  if (decided.ok && deadline && new Date(deadline) > command.now) {
+    return invalid(`task ${command.taskId}'s check-in is good until ${deadline}`);
+  }
+  return decided;
 }

@@ -3,7 +3,7 @@ import type { GroupState } from '../groups/group.ts';
 import type { ImageState } from '../images/image.ts';
 import type { DomainEvent } from '../shared/event.ts';
 import { invalid, notFound, ok, type Result } from '../shared/result.ts';
-import { createTask } from './create-task.ts';
+import { createTask, resolveTaskType, validateTaskOptions } from './create-task.ts';
 import type { TaskCreated } from './task.ts';
 
 export const GROUP_RUN_STREAM = 'group-run';
@@ -52,6 +52,16 @@ export function startGroupRun(command: StartGroupRun, context: GroupRunContext):
   if (group.status !== 'active') return notFound(`group ${command.groupId} does not exist`, 'groupId');
   const members = group.members ?? [];
   if (members.length === 0) return invalid(`group ${group.name} has no members`, 'groupId');
+  // What concerns the command itself is refused once, before any member is looked at.
+  const type = resolveTaskType(command.type);
+  if (!type.ok) return type;
+  if (type.value.access === 'host') return invalid(`${type.value.name} tasks run on a single host, not on a group`, 'type');
+  const options = validateTaskOptions(command.options);
+  if (!options.ok) return options;
+  if (command.imageId !== undefined && command.imageId !== null && command.imageId !== '') {
+    const image = typeof command.imageId === 'string' ? context.images.get(command.imageId) : undefined;
+    if (!image || image.status !== 'active') return notFound(`image ${String(command.imageId)} does not exist`, 'imageId');
+  }
   const tasks: TaskCreated[] = [];
   const skipped: { hostId: string; reason: string }[] = [];
   let typeId = 0;
@@ -71,8 +81,6 @@ export function startGroupRun(command: StartGroupRun, context: GroupRunContext):
       { host, via: 'group', groupImageId: group.imageId, images: context.images },
     );
     if (!created.ok) {
-      // Errors about the command itself (type, options) concern every member: refuse the whole run.
-      if (created.error.field === 'type' || created.error.field?.startsWith('options')) return created;
       skipped.push({ hostId, reason: created.error.message });
       continue;
     }

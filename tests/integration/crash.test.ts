@@ -33,7 +33,7 @@ describe.each(BACKENDS)('a server killed mid-command on $backend', ({ backend, s
   });
 
   it.skipIf(skip)('loses nothing and half-does nothing', async () => {
-    const env = backend === 'postgres'
+    const env: Record<string, string> = backend === 'postgres'
       ? { DATABASE_URL: db!.url!, BRUME_ADMIN_PASSWORD: 'crash test password' }
       : { DATABASE_URL: '', BRUME_DATA_DIR: join(dir, 'data'), BRUME_ADMIN_PASSWORD: 'crash test password' };
     const importer = brumeBackground(['hosts', 'import', join(dir, 'hosts.csv')], env);

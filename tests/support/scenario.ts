@@ -41,7 +41,7 @@ export async function buildRichHistory(brume: Brume, actor = 'tester') {
   const at = new Date('2026-11-22T10:00:00Z');
   must(await c.tasks.checkIn(meta(), t1.taskId, at));
   must(await c.tasks.start(meta(), t1.taskId, at));
-  must(await c.tasks.progress(meta(), t1.taskId, { bytesDone: 500, bytesTotal: 1000, rateBytesPerSecond: 100, partition: 'sda1' }));
+  must(await c.tasks.progress(meta(), t1.taskId, { taskId: t1.taskId, bytesDone: 500, bytesTotal: 1000, rateBytesPerSecond: 100, partition: 'sda1' }));
   must(await c.tasks.complete(meta(), t1.taskId));
   const t2 = must(await c.tasks.createOnHost(meta(), { type: 'capture', hostId: hosts[9]! }));
   must(await c.tasks.fail(meta(), t2.taskId, { reason: 'disk not found', command: 'sfdisk -d /dev/sda', output: 'no such device' }));

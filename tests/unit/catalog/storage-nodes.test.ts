@@ -45,9 +45,8 @@ describe('storage node', () => {
     create({ address }).thenFails({ code: 'validation', field: 'address', message: 'address must be a host name or IP address, optionally with :port' });
   });
 
-  // BUG: core/storage-nodes/storage-node.ts:20 accepts any 1-5 digit port (`:\d{1,5}`), so an address
-  // such as store-1:99999 or store-1:0, which no client can connect to, is recorded.
-  it.fails.each(['store-1:99999', 'store-1:0'])('refuses the impossible port in %s', (address) => {
+  // Regression: found by these specs and fixed in core.
+  it.each(['store-1:99999', 'store-1:0'])('refuses the impossible port in %s', (address) => {
     create({ address }).thenFails({ code: 'validation', field: 'address' });
   });
 

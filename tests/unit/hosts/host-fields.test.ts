@@ -103,10 +103,8 @@ describe('validateMacs', () => {
       .then([additional(MAC_A), primary(MAC_B)]);
   });
 
-  // BUG: core/hosts/host-fields.ts:56 gives an unmarked first entry the primary role even when a later
-  // entry is marked primary, so the host is refused for "two primaries" although the doc comment
-  // (line 43) says the first entry becomes primary only "when none is marked".
-  it.fails('lets a later entry marked primary win over a bare first MAC', () => {
+  // Regression: found by these specs and fixed in core.
+  it('lets a later entry marked primary win over a bare first MAC', () => {
     expectResult(validateMacs([MAC_A, { mac: MAC_B, role: 'primary' }])).then([additional(MAC_A), primary(MAC_B)]);
   });
 

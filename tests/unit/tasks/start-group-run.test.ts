@@ -104,11 +104,8 @@ describe('startGroupRun', () => {
     run(groupOf(['host-1', 'host-2']), command).thenFails({ code: 'validation', field, message });
   });
 
-  // BUG: core/tasks/start-group-run.ts:75 refuses the whole run only for type and options errors; an explicit
-  // imageId that does not exist also concerns every member, but is reported per member and then as
-  // "no member of group ... can take this task: image image-typo does not exist; image image-typo does not
-  // exist" under field groupId, instead of a not-found on imageId.
-  it.fails('refuses an explicit image that does not exist as a not-found on imageId', () => {
+  // Regression: found by these specs and fixed in core.
+  it('refuses an explicit image that does not exist as a not-found on imageId', () => {
     run(groupOf(['host-1', 'host-2']), { imageId: 'image-typo' }).thenFails({ code: 'not-found', field: 'imageId', message: 'image image-typo does not exist' });
   });
 });

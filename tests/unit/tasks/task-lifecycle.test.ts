@@ -246,10 +246,8 @@ describe('client reports', () => {
         .then([requeued(`client stopped polling; its check-in lapsed at ${at(600).toISOString()}`)]);
     });
 
-    // BUG: core/tasks/client-reports.ts:74 checks the deadline before the state. A task that ended while
-    // checked in keeps its deadline (task-machine.ts:69-72 do not clear it), so requeueing it before that
-    // deadline is refused as a validation error about the check-in instead of a conflict saying it is finished.
-    it.fails.each(['complete', 'cancelled'] as const)('refuses a %s task as finished even before the old deadline', (status) => {
+    // Regression: found by these specs and fixed in core.
+    it.each(['complete', 'cancelled'] as const)('refuses a %s task as finished even before the old deadline', (status) => {
       const history = status === 'complete' ? [...HISTORY['checked-in'], completed()] : [...HISTORY['checked-in'], cancelled()];
       tasks.given(history).when(requeueAt(10)).thenFails({ code: 'conflict', message: `task task-1 is ${status}; it cannot be requeued` });
     });
