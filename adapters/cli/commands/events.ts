@@ -7,10 +7,11 @@ export const EVENTS_USAGE = `brume events tail [--follow] [--limit N] [--stream 
   Prints the last N events (default 20), oldest first; --follow keeps printing
   new ones as they commit. --subject host-ID shows everything about one host.`;
 
-/** One line per event: position, time, actor, type, stream, and the data. */
-export function formatEvent(event: RecordedEvent): string {
+/** One line per event: position, time, actor (by username when known), type, stream, and the data. */
+export function formatEvent(event: RecordedEvent, usernames: ReadonlyMap<string, string> = new Map()): string {
   const data = JSON.stringify(event.data);
-  return `#${event.globalPosition} ${event.occurredAt.toISOString()} ${event.metadata.actor} ${event.type} ${event.streamId}@${event.version} ${data.length > 200 ? `${data.slice(0, 197)}...` : data}`;
+  const actor = usernames.get(event.metadata.actor) ?? event.metadata.actor;
+  return `#${event.globalPosition} ${event.occurredAt.toISOString()} ${actor} ${event.type} ${event.streamId}@${event.version} ${data.length > 200 ? `${data.slice(0, 197)}...` : data}`;
 }
 
 export async function eventsCommand(args: string[]): Promise<number> {
@@ -29,9 +30,13 @@ export async function eventsCommand(args: string[]): Promise<number> {
     ...(values.type && { type: values.type }), ...(values.actor && { actor: values.actor }),
     ...(values.correlation && { correlationId: values.correlation }),
   };
-  const print = (e: RecordedEvent) => console.log(values.json ? JSON.stringify(e) : formatEvent(e));
   return withBrume({ ...values, follow: values.follow }, async ({ brume }) => {
     const { db } = brume.database;
+    const usernames = new Map((await db.selectFrom('rm_users').select(['user_id', 'username']).execute()).map((u) => [u.user_id, u.username]));
+    const print = (e: RecordedEvent) => {
+      if (e.type === 'UserCreated') usernames.set((e.data as { userId: string }).userId, (e.data as { username: string }).username);
+      console.log(values.json ? JSON.stringify(e) : formatEvent(e, usernames));
+    };
     // The last N matching events: find where they start, then read forward in commit-safe order.
     let after = await tailStart(db, filter, limit);
     for (;;) {
