@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify';
+import type { BrumeConfig } from '../runtime/config.ts';
+import type { Brume } from '../runtime/brume.ts';
+
+/** The part of the configuration the HTTP server reads. */
+export type HttpConfig = Pick<BrumeConfig, 'httpHost' | 'httpPort' | 'logLevel' | 'sessionTtlSeconds'>;
+
+/** What every route module gets: the running brume and the configuration. */
+export interface RouteContext {
+  brume: Brume;
+  config: HttpConfig;
+}
+
+/** One resource's routes, registered on the authenticated API scope. */
+export type RouteModule = (api: FastifyInstance, context: RouteContext) => void;
