@@ -1,0 +1,82 @@
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Brume } from '../runtime/brume.ts';
+import { authenticate, SESSION_COOKIE } from './auth.ts';
+import type { HttpConfig, RouteModule } from './context.ts';
+import { installErrorHandling } from './errors.ts';
+import { authRoutes } from './routes/auth.ts';
+import { eventRoutes } from './routes/events.ts';
+import { groupRoutes } from './routes/groups.ts';
+import { healthRoutes } from './routes/health.ts';
+import { hostImportRoutes } from './routes/host-import.ts';
+import { hostRoutes } from './routes/hosts.ts';
+import { imageRoutes } from './routes/images.ts';
+import { storageNodeRoutes } from './routes/storage-nodes.ts';
+import { taskTypeRoutes } from './routes/task-types.ts';
+import { taskRoutes } from './routes/tasks.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { userRoutes } from './routes/users.ts';
+
+export type { HttpConfig } from './context.ts';
+
+const ROUTES: RouteModule[] = [
+  healthRoutes, authRoutes, tokenRoutes, hostRoutes, hostImportRoutes, groupRoutes, imageRoutes,
+  storageNodeRoutes, taskRoutes, taskTypeRoutes, eventRoutes, userRoutes,
+];
+
+/** JSON bodies; the CSV import raises its own limit. */
+const JSON_BODY_LIMIT = 1024 * 1024;
+
+export interface BuildOptions {
+  /** Called for every route as it is registered (tests enumerate the routes with it). */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+/**
+ * The HTTP API on one brume, not listening: `startHttpServer` listens, tests
+ * call `app.inject`. Every API route sits in one scope whose onRequest hook
+ * authenticates and checks the route's permission; the docs and the
+ * OpenAPI document sit outside it.
+ */
+export function buildApp(brume: Brume, config: HttpConfig, options: BuildOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: JSON_BODY_LIMIT,
+    exposeHeadRoutes: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true } },
+  });
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  installErrorHandling(app);
+
+  app.register(cookie);
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'brume API',
+        version: '1',
+        description: 'Hosts, images, groups, storage nodes, tasks and their history. Sign in with POST /api/auth/login '
+          + '(a session cookie) or send an API token (POST /api/tokens) as "Authorization: Bearer <token>". '
+          + 'Commands accept Idempotency-Key (a retry has no second effect), If-Match (the version you read) and X-Correlation-Id. '
+          + 'Errors are { error, message, field?, currentVersion? }.',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.register(async (api) => {
+    api.decorateRequest('user', null);
+    api.addHook('onRequest', authenticate(brume.credentials));
+    for (const routes of ROUTES) routes(api, { brume, config });
+  });
+  return app;
+}

@@ -1,0 +1,106 @@
+import type { Kysely } from 'kysely';
+import type { Schema } from '../../database/schema.ts';
+import { getHost, listGroups, listHosts, listTasks } from '../../../projections/sql/queries.ts';
+import { commandMetaOf, respond } from '../command.ts';
+import type { RouteModule } from '../context.ts';
+import { checkCursor, recentEvents } from '../query.ts';
+import { getById } from '../read-routes.ts';
+import { boolean, doc, id, idParams, ids, nullable, object, pageQuery, text } from '../schemas.ts';
+
+const MAC_ROLES = ['primary', 'additional', 'pending'];
+
+const macEntry = {
+  anyOf: [
+    text(60, 'aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabbccddeeff or aabb.ccdd.eeff'),
+    object({ mac: text(60), role: { type: 'string', enum: MAC_ROLES }, ignoreForImaging: boolean() }, ['mac']),
+  ],
+};
+
+const hostFields = {
+  name: text(200, '1-63 letters, digits or hyphens (a DNS label)'),
+  description: nullable(1000),
+  macs: { type: 'array', maxItems: 64, items: macEntry, description: 'the first is the primary MAC unless one is marked' },
+  ip: nullable(60, 'IPv4 address'),
+  imageId: nullable(100),
+  storageNodeId: nullable(100),
+  site: nullable(100),
+  groupIds: ids('the groups the host belongs to (replaces the current list)'),
+};
+
+export interface HostBody {
+  name?: string;
+  description?: string | null;
+  macs?: unknown[];
+  ip?: string | null;
+  imageId?: string | null;
+  storageNodeId?: string | null;
+  site?: string | null;
+  groupIds?: string[];
+}
+
+const HISTORY_LENGTH = 50;
+const TASKS_SHOWN = 20;
+
+/** A host with its groups, its last tasks and its recent history. */
+async function hostDetail(db: Kysely<Schema>, hostId: string) {
+  const host = await getHost(db, hostId);
+  if (!host) return undefined;
+  const memberOf = new Set(host.groupIds as string[]);
+  const [groups, tasks, history] = await Promise.all([
+    listGroups(db),
+    listTasks(db, { hostId, limit: TASKS_SHOWN }),
+    recentEvents(db, `host-${hostId}`, HISTORY_LENGTH),
+  ]);
+  return {
+    ...host,
+    groups: groups.filter((g) => memberOf.has(g.id)).map((g) => ({ id: g.id, name: g.name })),
+    tasks: tasks.items,
+    history,
+  };
+}
+
+/** Hosts: list and search, register, read, change, delete. */
+export const hostRoutes: RouteModule = (api, { brume }) => {
+  const db = brume.database.db;
+  const view = async ({ hostId }: { hostId: string }) => getHost(db, hostId);
+
+  api.get<{ Querystring: { q?: string; groupId?: string; limit?: number; cursor?: string } }>('/api/hosts', {
+    config: { access: 'read' },
+    schema: {
+      ...doc('hosts', 'List hosts by name; q searches names, MACs (any form), IPs and descriptions'),
+      querystring: object({ q: text(200), groupId: id('only members of this group'), ...pageQuery }),
+    },
+  }, async (request) => {
+    const { q, groupId, limit, cursor } = request.query;
+    return listHosts(db, { ...(q ? { q } : {}), ...(groupId ? { groupId } : {}), ...(limit ? { limit } : {}), ...(checkCursor(cursor) ? { cursor } : {}) });
+  });
+
+  api.post<{ Body: HostBody & { name: string; macs: unknown[] } }>('/api/hosts', {
+    config: { access: 'hosts:write' },
+    schema: { ...doc('hosts', 'Register a host'), body: object(hostFields, ['name', 'macs']) },
+  }, async (request, reply) => {
+    const outcome = await brume.commands.hosts.register(commandMetaOf(request), request.body);
+    return respond(brume, reply, outcome, { expects: 'hostId', status: 201, view, what: 'the host' });
+  });
+
+  getById(api, {
+    path: '/api/hosts', tag: 'hosts', summary: 'A host with its groups, its last 20 tasks and its recent history', what: 'host',
+    load: (hostId) => hostDetail(db, hostId),
+  });
+
+  api.patch<{ Params: { id: string }; Body: HostBody }>('/api/hosts/:id', {
+    config: { access: 'hosts:write' },
+    schema: { ...doc('hosts', 'Change some of a host\'s fields (send If-Match with the version you read)'), params: idParams, body: object(hostFields) },
+  }, async (request, reply) => {
+    const outcome = await brume.commands.hosts.update(commandMetaOf(request), request.params.id, request.body);
+    return respond(brume, reply, outcome, { expects: 'hostId', view, what: 'the host' });
+  });
+
+  api.delete<{ Params: { id: string } }>('/api/hosts/:id', {
+    config: { access: 'hosts:write' },
+    schema: { ...doc('hosts', 'Delete a host; it leaves its groups'), params: idParams },
+  }, async (request, reply) => {
+    const outcome = await brume.commands.hosts.remove(commandMetaOf(request), request.params.id);
+    return respond(brume, reply, outcome, { expects: 'hostId', status: 204 });
+  });
+};

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { userOf } from '../auth.ts';
+import { commandMetaOf, valueOf } from '../command.ts';
+import { HttpError } from '../errors.ts';
+import type { RouteModule } from '../context.ts';
+import { doc, integer, nonEmpty, object } from '../schemas.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** API tokens for scripts: issued to the caller, shown once, recorded in the history without the secret. */
+export const tokenRoutes: RouteModule = (api, { brume }) => {
+  api.post<{ Body: { name: string; expiresInDays?: number } }>('/api/tokens', {
+    config: { access: 'authenticated' },
+    schema: {
+      ...doc('auth', 'Issue an API token for yourself; send it as "Authorization: Bearer <token>". The token is shown only in this answer.'),
+      body: object({ name: nonEmpty(100, 'what the token is for'), expiresInDays: integer(1, 3650, 'lifetime; no expiry when absent') }, ['name']),
+    },
+  }, async (request, reply) => {
+    const user = userOf(request);
+    const tokenId = randomUUID();
+    const name = request.body.name.trim();
+    const days = request.body.expiresInDays;
+    const expiresAt = days === undefined ? null : new Date(Date.now() + days * DAY_MS);
+    const outcome = await brume.commands.users.recordFact(commandMetaOf(request), user.id, {
+      type: 'ApiTokenIssued', data: { tokenId, name, expiresAt: expiresAt?.toISOString() ?? null },
+    });
+    valueOf(reply, outcome, 'userId');
+    if (outcome.ok && outcome.replayed) {
+      throw new HttpError(409, 'conflict', 'a token was already issued for this Idempotency-Key and its secret is shown only once; issue a new token with a new key', {
+        field: 'Idempotency-Key',
+      });
+    }
+    const token = await brume.credentials.createToken(user.id, tokenId, name, expiresAt);
+    return reply.code(201).send({ id: tokenId, name, userId: user.id, expiresAt: expiresAt?.toISOString() ?? null, token });
+  });
+};
