@@ -10,7 +10,7 @@ export interface SubscriptionOptions {
   /** Durable subscriptions keep their checkpoint in the `checkpoints` table, committed with the handler's writes. */
   durable: boolean;
   batchSize?: number;
-  /** Event types this subscriber cares about (others are skipped, not delivered). */
+  /** Event types this subscriber cares about; others are read past but not delivered, so the checkpoint still moves. */
   types?: readonly string[];
   /** Safety-net poll interval when no wake-up arrives. */
   pollMs?: number;
@@ -30,14 +30,18 @@ export class CatchUpSubscription {
   private wakeUp: (() => void) | undefined;
   private pending = false;
   private loop: Promise<void> | undefined;
-  private readonly waiters = new Set<{ position: number; resolve: () => void }>();
+  private readonly waiters = new Set<{ target: Checkpoint; resolve: () => void }>();
 
   constructor(
     private readonly db: Kysely<Schema>,
     readonly name: string,
     private readonly handler: BatchHandler,
     private readonly options: SubscriptionOptions,
-  ) {}
+  ) {
+    this.types = options.types ? new Set(options.types) : undefined;
+  }
+
+  private readonly types: ReadonlySet<string> | undefined;
 
   /** The global position of the last event handled. */
   get position(): number {
@@ -80,15 +84,29 @@ export class CatchUpSubscription {
     return next;
   }
 
-  /** Resolves true once the subscription has handled the event at `position`, false after the timeout. */
+  /**
+   * Resolves true once the subscription has handled the event at `position`,
+   * false after the timeout. Events are handled in commit order, not position
+   * order, so the target is that event's (transaction, position) pair.
+   */
   async waitFor(position: number, timeoutMs = 5000): Promise<boolean> {
-    if (this.position >= position) return true;
+    if (position <= 0) return true;
+    const row = await this.db.selectFrom('events').select('transaction_id').where('global_position', '=', position).executeTakeFirst();
+    if (!row) return false;
+    const target: Checkpoint = { transactionId: String(row.transaction_id), globalPosition: position };
+    if (this.reached(target)) return true;
     this.wake();
     return new Promise((resolve) => {
-      const waiter = { position, resolve: () => { clearTimeout(timer); resolve(true); } };
-      const timer = setTimeout(() => { this.waiters.delete(waiter); resolve(this.position >= position); }, timeoutMs);
+      const waiter = { target, resolve: () => { clearTimeout(timer); resolve(true); } };
+      const timer = setTimeout(() => { this.waiters.delete(waiter); resolve(this.reached(target)); }, timeoutMs);
       this.waiters.add(waiter);
     });
+  }
+
+  private reached(target: Checkpoint): boolean {
+    const here = BigInt(this.checkpoint.transactionId);
+    const there = BigInt(target.transactionId);
+    return here > there || (here === there && this.checkpoint.globalPosition >= target.globalPosition);
   }
 
   private async run(): Promise<void> {
@@ -120,12 +138,13 @@ export class CatchUpSubscription {
           .where('name', '=', this.name).forUpdate().executeTakeFirstOrThrow();
         after = { transactionId: String(row.transaction_id), globalPosition: Number(row.global_position) };
       }
-      const events = await readAllWith(trx, { after, limit, ...(this.options.types ? { types: this.options.types } : {}) });
+      const events = await readAllWith(trx, { after, limit });
       if (events.length === 0) {
         this.checkpoint = after;
         return 0;
       }
-      await this.handler(events, trx);
+      const wanted = this.types ? events.filter((e) => this.types!.has(e.type)) : events;
+      if (wanted.length > 0) await this.handler(wanted, trx);
       const last = events[events.length - 1]!;
       const checkpoint = { transactionId: last.transactionId, globalPosition: last.globalPosition };
       if (this.options.durable) {
@@ -137,7 +156,7 @@ export class CatchUpSubscription {
       return events.length;
     });
     for (const waiter of this.waiters) {
-      if (this.position >= waiter.position) {
+      if (this.reached(waiter.target)) {
         this.waiters.delete(waiter);
         waiter.resolve();
       }

@@ -33,10 +33,10 @@ export function parseIfMatch(value: string | undefined): number | undefined {
  * id, the expected version and the correlation id.
  */
 export function commandMetaOf(request: FastifyRequest): CommandMeta {
-  const meta: CommandMeta = {
-    actor: userOf(request).id,
-    commandId: printableHeader(request, 'idempotency-key', 'Idempotency-Key') ?? randomUUID(),
-  };
+  const actor = userOf(request).id;
+  const key = printableHeader(request, 'idempotency-key', 'Idempotency-Key');
+  // Keys are the client's own: scoped by user, so two users' "retry-1" never answer for each other.
+  const meta: CommandMeta = { actor, commandId: key === undefined ? randomUUID() : `${actor}:${key}` };
   const correlationId = printableHeader(request, 'x-correlation-id', 'X-Correlation-Id');
   if (correlationId !== undefined) meta.correlationId = correlationId;
   const expectedVersion = parseIfMatch(headerValue(request, 'if-match'));
@@ -66,16 +66,12 @@ export function valueOf<T extends object>(reply: FastifyReply, outcome: CommandO
 type Status = 200 | 201 | 204;
 
 /**
- * Waits until the read models include the event at `position`, so the
- * answer shows the caller's own write. Not `brume.settle`: that also waits
- * for the boot index, whose subscription only sees host and task events and
- * so never reaches the position of, say, a user or image event; it would
- * stall every such request for its whole timeout. The API reads only the
- * read models.
+ * Waits until the read models and the boot index include the event at
+ * `position`, so the answer shows the caller's own write and a host's next
+ * PXE boot already sees a task the API just created.
  */
-export async function settleReads(brume: Brume, position: number | undefined): Promise<boolean> {
-  if (!position) return true;
-  return brume.readModels.waitFor(position);
+export function settleReads(brume: Brume, position: number | undefined): Promise<boolean> {
+  return brume.settle(position);
 }
 
 export interface RespondOptions<T> {

@@ -94,7 +94,6 @@ export interface HarnessDatabase {
 export async function openApiHarness(database: HarnessDatabase = {}): Promise<ApiHarness> {
   const brume = await openBrume({ databaseUrl: database.url });
   try {
-    // Not ensureAdmin: its settle waits out a 5 s timeout on the boot index (see settleReads).
     const userIds = {} as Record<Role, string>;
     for (const role of ['admin', 'operator', 'auditor'] as const) {
       const actor = role === 'admin' ? SYSTEM_ACTOR : userIds.admin;

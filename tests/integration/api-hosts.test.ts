@@ -135,8 +135,13 @@ describe.each(BACKENDS)('API hosts, catalog and import on $backend', ({ backend,
     expect(retry.body.id).toBe(first.body.id);
     expect((await operator.get('/api/hosts', { q: 'lab-20' })).body.total).toBe(1);
 
-    const reused = await admin.post('/api/images', { name: 'other' }, key);
+    const reused = await operator.post('/api/tasks', { type: 'memtest', hostId: first.body.id }, key);
     expect(reused).toMatchObject({ status: 409, body: { field: 'Idempotency-Key' } });
+    // Keys belong to the user who sent them: another user's "create-lab-20" is a command of its own.
+    const otherUser = await admin.post('/api/hosts', { name: 'lab-22', macs: ['52:54:00:aa:00:22'] }, key);
+    expect(otherUser.status).toBe(201);
+    expect(otherUser.headers['idempotent-replayed']).toBeUndefined();
+    expect(otherUser.body.id).not.toBe(first.body.id);
     const unprintable = await operator.post('/api/hosts', { name: 'lab-21', macs: ['52:54:00:aa:00:21'] }, { 'idempotency-key': 'x'.repeat(201) });
     expect(unprintable).toMatchObject({ status: 400, body: { field: 'Idempotency-Key' } });
   });
