@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../database/schema.ts';
 import type { RecordedEvent } from '../../core/shared/event.ts';
-import { decodeCursor, queryEvents } from '../../projections/sql/queries.ts';
+import { decodeCursor, queryEvents, tailStart } from '../../projections/sql/queries.ts';
 import { badRequest } from './errors.ts';
 
 /** A date query parameter; a bad one is a 400 naming the parameter. */
@@ -45,15 +45,9 @@ export const eventView = (e: RecordedEvent) => ({
   occurredAt: e.occurredAt.toISOString(),
 });
 
-/**
- * The last `count` events concerning a subject, oldest first. queryEvents
- * pages forward only, so this finds where the last `count` start
- * (rm_event_subjects, indexed by subject and position) and reads from there.
- */
+/** The last `count` events concerning a subject (e.g. `host-<id>`), oldest first. */
 export async function recentEvents(db: Kysely<Schema>, subject: string, count: number) {
-  const start = await db.selectFrom('rm_event_subjects').select('global_position')
-    .where('subject', '=', subject).orderBy('global_position', 'desc').offset(count - 1).limit(1).executeTakeFirst();
-  const after = start ? Number(start.global_position) - 1 : undefined;
-  const { events } = await queryEvents(db, { subject, limit: count * 2, ...(after !== undefined ? { after } : {}) });
-  return events.slice(-count).map(eventView);
+  const after = await tailStart(db, { subject }, count);
+  const { events } = await queryEvents(db, { subject, limit: count, ...(after !== undefined ? { after } : {}) });
+  return events.map(eventView);
 }
