@@ -47,6 +47,22 @@ export class SqlCredentials implements Credentials {
     return secret;
   }
 
+  /** A user's tokens (never their secrets), newest first. */
+  async listTokens(userId: string) {
+    const rows = await this.db.selectFrom('api_tokens').select(['token_id', 'name', 'created_at', 'expires_at', 'revoked_at'])
+      .where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
+    return rows.map((r) => ({ id: r.token_id, name: r.name, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at }));
+  }
+
+  /** Revokes a token; returns its owner, or null when there is no such live token (of that owner, when given). */
+  async revokeToken(tokenId: string, ownerId: string | null): Promise<string | null> {
+    let query = this.db.updateTable('api_tokens').set({ revoked_at: new Date() })
+      .where('token_id', '=', tokenId).where('revoked_at', 'is', null);
+    if (ownerId !== null) query = query.where('user_id', '=', ownerId);
+    const row = await query.returning('user_id').executeTakeFirst();
+    return row?.user_id ?? null;
+  }
+
   /** Who a session cookie or bearer token belongs to, if it is valid now. */
   async identify(kind: 'session' | 'token', secret: string): Promise<{ userId: string; username: string; role: string } | null> {
     const now = new Date();

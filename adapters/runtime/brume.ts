@@ -65,6 +65,13 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
     store,
     ids: { next: () => randomUUID() },
     credentials,
+    directory: {
+      async activeAdminIds() {
+        await readModels.catchUp();
+        const admins = await database.db.selectFrom('rm_users').select('user_id').where('role', '=', 'admin').where('disabled', '=', false).execute();
+        return admins.map((a) => a.user_id);
+      },
+    },
     memberships: {
       async groupsOf(hostId) {
         await readModels.catchUp();

@@ -2,7 +2,7 @@ import type { EventStore } from '../ports/event-store.ts';
 import { GROUPS, IMAGES, STORAGE_NODES } from './aggregates.ts';
 import { catalogCommands, groupMembershipCommand, imageRefChecker } from './catalog-commands.ts';
 import { hostCommands } from './host-commands.ts';
-import type { Credentials, Ids, Memberships } from './ports.ts';
+import type { Credentials, Directory, Ids, Memberships } from './ports.ts';
 import { taskCommands, type TaskEffectRunner } from './task-commands.ts';
 import { userCommands } from './user-commands.ts';
 import { group } from '../groups/group.ts';
@@ -14,6 +14,7 @@ export interface CommandDependencies {
   ids: Ids;
   memberships: Memberships;
   credentials: Credentials;
+  directory: Directory;
   runTaskEffects?: TaskEffectRunner;
 }
 
@@ -34,7 +35,7 @@ export function createCommands(deps: CommandDependencies) {
     storageNodes: catalogCommands(store, ids, storageNode, STORAGE_NODES),
     groups: { ...catalogCommands(store, ids, group, GROUPS, imageRefs), changeMembers: groupMembershipCommand(store) },
     tasks: taskCommands(store, ids, deps.runTaskEffects),
-    users: userCommands(store, ids, deps.credentials),
+    users: userCommands(store, ids, deps.credentials, deps.directory),
   };
 }
 

@@ -20,3 +20,8 @@ export interface Memberships {
 export interface Credentials {
   setPassword(userId: string, password: string): Promise<void>;
 }
+
+/** Who holds which role now (from the users read model), for rules across accounts. */
+export interface Directory {
+  activeAdminIds(): Promise<string[]>;
+}

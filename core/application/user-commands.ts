@@ -1,10 +1,10 @@
 import type { EventStore } from '../ports/event-store.ts';
 import { streamIdOf } from '../shared/event.ts';
-import { notFound, ok } from '../shared/result.ts';
-import { changeUserRole, createUser, disableUser, USER_STREAM, validatePassword, validateUsername } from '../users/user.ts';
+import { conflict, notFound, ok, type Result } from '../shared/result.ts';
+import { changeUserRole, createUser, disableUser, USER_STREAM, validatePassword, validateUsername, type UserState } from '../users/user.ts';
 import { USERS, load } from './aggregates.ts';
 import { runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
-import type { Credentials, Ids } from './ports.ts';
+import type { Credentials, Directory, Ids } from './ports.ts';
 
 export interface UserCommandResult {
   userId: string;
@@ -13,8 +13,15 @@ export interface UserCommandResult {
 }
 
 /** User accounts. The password goes to the credentials store; the log records only that it changed. */
-export function userCommands(store: EventStore, ids: Ids, credentials: Credentials) {
+export function userCommands(store: EventStore, ids: Ids, credentials: Credentials, directory: Directory) {
   const streamOf = (userId: string) => streamIdOf(USER_STREAM, userId);
+
+  /** brume must never be left without an admin: nobody could manage users again. */
+  async function keepsAnAdmin(userId: string, state: UserState, losesAdmin: boolean): Promise<Result<void>> {
+    if (!losesAdmin || state.status !== 'active' || state.role !== 'admin') return ok(undefined);
+    const others = (await directory.activeAdminIds()).filter((id) => id !== userId);
+    return others.length > 0 ? ok(undefined) : conflict(`${state.username} is the last active admin; make another user admin first`, 'role');
+  }
 
   return {
     async create(meta: CommandMeta, input: { username: unknown; role: unknown; password: unknown }): Promise<CommandOutcome<UserCommandResult>> {
@@ -56,6 +63,8 @@ export function userCommands(store: EventStore, ids: Ids, credentials: Credentia
         const { state, version } = await load(store, USERS, userId);
         const decided = changeUserRole({ userId, role }, state);
         if (!decided.ok) return decided;
+        const guard = await keepsAnAdmin(userId, state, decided.value.length > 0 && role !== 'admin');
+        if (!guard.ok) return guard;
         const username = state.status === 'absent' ? '' : state.username;
         return ok({
           appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: decided.value }],
@@ -68,6 +77,8 @@ export function userCommands(store: EventStore, ids: Ids, credentials: Credentia
         const { state, version } = await load(store, USERS, userId);
         const decided = disableUser({ userId }, state);
         if (!decided.ok) return decided;
+        const guard = await keepsAnAdmin(userId, state, true);
+        if (!guard.ok) return guard;
         const username = state.status === 'absent' ? '' : state.username;
         return ok({
           appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: decided.value }],

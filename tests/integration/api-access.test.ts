@@ -19,6 +19,8 @@ const EXPECTED: Record<string, Access> = {
   'POST /api/auth/logout': 'authenticated',
   'GET /api/auth/me': 'authenticated',
   'POST /api/tokens': 'authenticated',
+  'GET /api/tokens': 'authenticated',
+  'DELETE /api/tokens/:id': 'authenticated',
   'GET /api/hosts': 'read',
   'POST /api/hosts': 'hosts:write',
   'GET /api/hosts/:id': 'read',

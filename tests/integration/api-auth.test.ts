@@ -91,6 +91,25 @@ describe.each(BACKENDS)('API sign-in, tokens and users on $backend', ({ backend,
     expect(everything.text).not.toContain(token);
   });
 
+  it.skipIf(skip)('lists your tokens without secrets and revokes them: a revoked token stops working at once', async () => {
+    const operator = api.as('operator');
+    const issued = (await operator.post('/api/tokens', { name: 'to revoke' })).body;
+    const bearer = clientFor(api.app, { authorization: `Bearer ${issued.token}` });
+    expect((await bearer.get('/api/auth/me')).status).toBe(200);
+    const listed = await operator.get('/api/tokens');
+    expect(listed.body.items.find((t: { id: string }) => t.id === issued.id)).toMatchObject({ name: 'to revoke', revokedAt: null });
+    expect(listed.text).not.toContain(issued.token);
+    // An auditor cannot revoke someone else's token; the owner can.
+    expect((await api.as('auditor').delete(`/api/tokens/${issued.id}`)).status).toBe(404);
+    expect((await operator.delete(`/api/tokens/${issued.id}`)).status).toBe(204);
+    expect((await bearer.get('/api/auth/me')).status).toBe(401);
+    expect((await operator.delete(`/api/tokens/${issued.id}`)).status).toBe(404);
+    const after = await operator.get('/api/tokens');
+    expect(after.body.items.find((t: { id: string }) => t.id === issued.id).revokedAt).not.toBeNull();
+    const facts = await api.as('admin').get('/api/events', { type: 'ApiTokenRevoked' });
+    expect(facts.body.events.map((e: { data: { tokenId: string } }) => e.data.tokenId)).toContain(issued.id);
+  });
+
   it.skipIf(skip)('will not show a token twice for one Idempotency-Key, and validates the request', async () => {
     const client = api.as('operator', { 'idempotency-key': 'token-once' });
     expect((await client.post('/api/tokens', { name: 'ci' })).status).toBe(201);
@@ -143,6 +162,12 @@ describe.each(BACKENDS)('API sign-in, tokens and users on $backend', ({ backend,
     const list = await api.as('auditor').get('/api/users');
     expect(list.body.items.map((u: { username: string }) => u.username)).toEqual(['admin', 'auditor', 'carol', 'operator']);
     expect((await admin.patch('/api/users/no-such-user', { role: 'admin' })).status).toBe(404);
+    // brume is never left without an admin.
+    const lastAdmin = await admin.patch(`/api/users/${api.userIds.admin}`, { role: 'operator' });
+    expect(lastAdmin).toMatchObject({ status: 409, body: { field: 'role' } });
+    expect(lastAdmin.body.message).toContain('last active admin');
+    expect((await admin.patch(`/api/users/${api.userIds.admin}`, { disabled: true })).status).toBe(409);
+    expect((await admin.get('/api/auth/me')).body.role).toBe('admin');
   });
 
   it.skipIf(skip)('answers malformed and oversized bodies with the JSON error shape', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { userOf } from '../auth.ts';
 import { commandMetaOf, valueOf } from '../command.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError, notFound } from '../errors.ts';
 import type { RouteModule } from '../context.ts';
 import { doc, integer, nonEmpty, object } from '../schemas.ts';
 
@@ -32,5 +32,22 @@ export const tokenRoutes: RouteModule = (api, { brume }) => {
     }
     const token = await brume.credentials.createToken(user.id, tokenId, name, expiresAt);
     return reply.code(201).send({ id: tokenId, name, userId: user.id, expiresAt: expiresAt?.toISOString() ?? null, token });
+  });
+
+  api.get('/api/tokens', {
+    config: { access: 'authenticated' },
+    schema: doc('auth', 'Your API tokens: names, dates and whether they were revoked; never the secrets.'),
+  }, async (request) => ({ items: await brume.credentials.listTokens(userOf(request).id) }));
+
+  api.delete<{ Params: { id: string } }>('/api/tokens/:id', {
+    config: { access: 'authenticated' },
+    schema: doc('auth', 'Revoke one of your API tokens (admins may revoke anyone\'s); it stops working at once.'),
+  }, async (request, reply) => {
+    const user = userOf(request);
+    const owner = await brume.credentials.revokeToken(request.params.id, user.role === 'admin' ? null : user.id);
+    if (!owner) throw notFound(`you have no live token ${request.params.id}`);
+    const outcome = await brume.commands.users.recordFact(commandMetaOf(request), owner, { type: 'ApiTokenRevoked', data: { tokenId: request.params.id } });
+    valueOf(reply, outcome, 'userId');
+    return reply.code(204).send();
   });
 };
