@@ -45,6 +45,7 @@ export function buildApp(brume: Brume, config: HttpConfig, options: BuildOptions
     logger: { level: config.logLevel },
     bodyLimit: JSON_BODY_LIMIT,
     exposeHeadRoutes: false,
+    trustProxy: config.trustProxy ?? false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true } },
   });
   if (options.onRoute) app.addHook('onRoute', options.onRoute);

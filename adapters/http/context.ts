@@ -3,7 +3,7 @@ import type { BrumeConfig } from '../runtime/config.ts';
 import type { Brume } from '../runtime/brume.ts';
 
 /** The part of the configuration the HTTP server reads. */
-export type HttpConfig = Pick<BrumeConfig, 'httpHost' | 'httpPort' | 'logLevel' | 'sessionTtlSeconds'>;
+export type HttpConfig = Pick<BrumeConfig, 'httpHost' | 'httpPort' | 'logLevel' | 'sessionTtlSeconds'> & Partial<Pick<BrumeConfig, 'trustProxy'>>;
 
 /** What every route module gets: the running brume and the configuration. */
 export interface RouteContext {

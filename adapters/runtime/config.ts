@@ -15,6 +15,8 @@ export interface BrumeConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long a login session lasts. */
   sessionTtlSeconds: number;
+  /** Behind a TLS-terminating proxy: believe X-Forwarded-* (client address, https for Secure cookies). */
+  trustProxy: boolean;
 }
 
 export const CONFIG_VARIABLES = [
@@ -25,6 +27,7 @@ export const CONFIG_VARIABLES = [
   ['BRUME_ADMIN_PASSWORD', '(unset)', 'password of the first "admin" user; when unset one is generated and printed once'],
   ['BRUME_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
   ['BRUME_SESSION_HOURS', '12', 'how long a login lasts'],
+  ['BRUME_TRUST_PROXY', 'false', 'true behind a reverse proxy that sets X-Forwarded-For/-Proto (makes session cookies Secure under https)'],
 ] as const;
 
 export class ConfigError extends Error {
@@ -45,7 +48,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BrumeConfig
   if (!(hours > 0 && hours <= 24 * 90)) throw new ConfigError(`BRUME_SESSION_HOURS must be between 0 and 2160, not "${env.BRUME_SESSION_HOURS}"`);
   const url = env.DATABASE_URL?.trim() || undefined;
   if (url && !/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  const trust = (env.BRUME_TRUST_PROXY ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(trust)) throw new ConfigError(`BRUME_TRUST_PROXY must be true or false, not "${env.BRUME_TRUST_PROXY}"`);
   return {
+    trustProxy: ['true', '1', 'yes'].includes(trust),
     httpPort: port,
     httpHost: env.BRUME_HTTP_HOST ?? '0.0.0.0',
     dataDir: resolve(env.BRUME_DATA_DIR ?? './data'),
