@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFor, openApiHarness, PASSWORDS, type ApiHarness, type ApiResponse } from '../../adapters/http/testing.ts';
+import { buildApp } from '../../adapters/http/app.ts';
+import { clientFor, openApiHarness, PASSWORDS, TEST_HTTP_CONFIG, type ApiHarness, type ApiResponse } from '../../adapters/http/testing.ts';
 import { BACKENDS, freshDatabase } from '../support/databases.ts';
 
 const sessionCookieOf = (response: ApiResponse): string => {
@@ -56,6 +57,21 @@ describe.each(BACKENDS)('API sign-in, tokens and users on $backend', ({ backend,
     expect(logins.status).toBe(200);
     expect(logins.body.events).toHaveLength(1);
     expect(logins.body.events[0]).toMatchObject({ actor: api.userIds.admin, data: { userId: api.userIds.admin } });
+  });
+
+  it.skipIf(skip)('marks the session cookie Secure behind a trusted TLS proxy, and only then', async () => {
+    const login = { username: 'operator', password: PASSWORDS.operator };
+    const cookieOf = (r: { headers: Record<string, unknown> }) => String([r.headers['set-cookie']].flat()[0]);
+    const proxied = buildApp(api.brume, { ...TEST_HTTP_CONFIG, trustProxy: true });
+    try {
+      const viaProxy = await proxied.inject({ method: 'POST', url: '/api/auth/login', payload: login, headers: { 'x-forwarded-proto': 'https' } });
+      expect(viaProxy.statusCode).toBe(200);
+      expect(cookieOf(viaProxy)).toMatch(/; Secure/);
+    } finally {
+      await proxied.close();
+    }
+    const direct = await api.app.inject({ method: 'POST', url: '/api/auth/login', payload: login, headers: { 'x-forwarded-proto': 'https' } });
+    expect(cookieOf(direct)).not.toMatch(/Secure/);
   });
 
   it.skipIf(skip)('signs out: the cookie is cleared and the session no longer works', async () => {
