@@ -3,18 +3,83 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { claimsFor, describeClaim, type ClaimKind, type ClaimOp } from '../../core/claims.ts';
 import {
   ClaimConflict, DuplicateCommand, VersionConflict,
-  type AppendOptions, type AppendResult, type Checkpoint, type EventStore, type ReadAllOptions, type StreamAppend,
+  type AppendOptions, type AppendResult, type Checkpoint, type EventStore, type ExpectedVersion, type ReadAllOptions, type StreamAppend,
 } from '../../core/ports/event-store.ts';
-import type { RecordedEvent } from '../../core/shared/event.ts';
+import type { EventMetadata, RecordedEvent } from '../../core/shared/event.ts';
 import { EVENTS_CHANNEL } from '../database/open-database.ts';
 import type { Schema } from '../database/schema.ts';
 
 type Executor = Kysely<Schema> | Transaction<Schema>;
 
+/** How a stream's version is checked: against a number, against absence, or not at all. */
+const modeOf = (expected: ExpectedVersion): 'version' | 'new' | 'any' =>
+  expected === 'any' ? 'any' : expected === 'no-stream' || expected === 0 ? 'new' : 'version';
+
+/** Events' columns, in the order the writes below give them: the event's own, then its append's metadata. */
+const EVENT_COLUMNS = sql.raw('stream_id, stream_type, version, type, data, schema_version, actor, command_id, correlation_id, causation_id, reason');
+
+const metadataValues = (m: EventMetadata) =>
+  sql`${SCHEMA_VERSION}::int, ${m.actor}::text, ${m.commandId}::text, ${m.correlationId}::text, ${m.causationId}::text, ${m.reason ?? null}::text`;
+
+type OwnedClaim = ClaimOp & { owner: string };
+type NetClaims = { releases: OwnedClaim[]; claims: OwnedClaim[] };
+
+/** The claims of an append, netted per value (a rename back and forth in one append is no op). */
+function netClaims(appends: StreamAppend[]): NetClaims {
+  const net = new Map<string, OwnedClaim>();
+  for (const append of appends) {
+    for (const event of append.events) {
+      for (const op of claimsFor(event)) {
+        const key = `${op.kind}\u0000${op.value}`;
+        const previous = net.get(key);
+        if (previous && previous.op !== op.op && previous.owner === append.streamId) net.delete(key);
+        else net.set(key, { ...op, owner: append.streamId });
+      }
+    }
+  }
+  const all = [...net.values()];
+  return { releases: all.filter((op) => op.op === 'release'), claims: all.filter((op) => op.op === 'claim') };
+}
+
 /** Schema version of each event type; raised when an event's data changes shape. */
 const SCHEMA_VERSION = 1;
 
 const PG_UNIQUE_VIOLATION = '23505';
+
+/**
+ * Wakes other processes (LISTEN on EVENTS_CHANNEL) after commits.
+ *
+ * NOTIFY in a transaction takes a cluster-wide lock from just before its
+ * commit until the commit is flushed, so appenders that each notify commit
+ * one at a time, one WAL flush each, and concurrent appends lose group
+ * commit. So an append that runs alone in this process notifies in its own
+ * statement (no extra round trip, nobody to wait for), while appends that
+ * overlap others notify through here: after they commit, one payload-free
+ * NOTIFY is sent on its own, and every append that commits while it is on
+ * its way is covered by one more, sent when it returns. Each commit is thus
+ * followed by a NOTIFY sent after it, without appends waiting for it; if the
+ * process dies in between, listeners find the events at their next poll.
+ */
+class CommitNotifier {
+  private sending = false;
+  private pending = false;
+
+  constructor(private readonly db: Kysely<Schema>) {}
+
+  notify(): void {
+    this.pending = true;
+    if (!this.sending) void this.send();
+  }
+
+  private async send(): Promise<void> {
+    this.sending = true;
+    while (this.pending) {
+      this.pending = false;
+      await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(this.db).catch(() => {});
+    }
+    this.sending = false;
+  }
+}
 
 /**
  * The event store on PostgreSQL or PGlite, through Kysely.
@@ -33,8 +98,13 @@ export class SqlEventStore implements EventStore {
   /** Fires 'appended' in this process right after a commit, before NOTIFY reaches other processes. */
   readonly local = new EventEmitter();
 
+  private readonly notifier: CommitNotifier;
+  /** Appends of this process under way; one alone carries its own NOTIFY (see CommitNotifier). */
+  private appending = 0;
+
   constructor(private readonly db: Kysely<Schema>) {
     this.local.setMaxListeners(100);
+    this.notifier = new CommitNotifier(db);
   }
 
   async readStream(streamId: string): Promise<{ version: number; events: RecordedEvent[] }> {
@@ -42,88 +112,172 @@ export class SqlEventStore implements EventStore {
     return { version: rows.length === 0 ? 0 : rows[rows.length - 1]!.version, events: rows.map(toRecorded) };
   }
 
+  /**
+   * One round trip when it can be: an append to one stream that takes or
+   * gives back no claim is a single statement (stream version, command
+   * result, events), atomic by itself, with no BEGIN or COMMIT. Anything
+   * else (several streams, claims) runs that same statement inside a
+   * transaction, beside the claims, and rolls back on any conflict.
+   */
   async append(appends: StreamAppend[], options: AppendOptions): Promise<AppendResult> {
     const { metadata } = options;
+    const streams = appends.filter((a) => a.events.length > 0);
+    const claims = netClaims(streams);
+    const carryNotify = this.appending === 0;
+    this.appending++;
     try {
-      const result = await this.db.transaction().execute(async (trx) => {
-        if (options.commandResult !== undefined) await this.recordCommand(trx, metadata.commandId, options.commandResult);
-        const versions: Record<string, number> = {};
-        const rows: Record<string, unknown>[] = [];
-        for (const append of appends) {
-          if (append.events.length === 0) continue;
-          const startVersion = await this.bumpStreamVersion(trx, append);
-          versions[append.streamId] = startVersion + append.events.length;
-          append.events.forEach((event, i) => {
-            rows.push({
-              stream_id: append.streamId,
-              stream_type: append.streamType,
-              version: startVersion + i + 1,
-              type: event.type,
-              schema_version: SCHEMA_VERSION,
-              data: JSON.stringify(event.data),
-              actor: metadata.actor,
-              command_id: metadata.commandId,
-              correlation_id: metadata.correlationId,
-              causation_id: metadata.causationId,
-              reason: metadata.reason ?? null,
-            });
-          });
-        }
-        if (rows.length === 0) return { versions, lastGlobalPosition: 0 };
-        await this.applyClaims(trx, appends);
-        let last = 0;
-        // Chunked so a large import stays under PostgreSQL's 65,535 bind parameters.
-        for (let i = 0; i < rows.length; i += 4000) {
-          const inserted = await trx
-            .insertInto('events')
-            .values(rows.slice(i, i + 4000) as never)
-            .returning('global_position')
-            .execute();
-          last = Math.max(last, ...inserted.map((r) => r.global_position));
-        }
-        // Delivered at commit; carries no payload (NOTIFY payloads are capped at 8 kB).
-        await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(trx);
-        return { versions, lastGlobalPosition: last };
-      });
-      if (result.lastGlobalPosition > 0) this.local.emit('appended', result.lastGlobalPosition);
+      let result: AppendResult;
+      if (streams.length === 1 && claims.releases.length === 0 && claims.claims.length === 0) {
+        result = await this.write(this.db, streams, metadata, options.commandResult, carryNotify);
+      } else {
+        result = await this.db.transaction().execute(async (trx) => {
+          if (streams.length === 0) {
+            if (options.commandResult !== undefined) await this.recordCommand(trx, metadata.commandId, options.commandResult);
+            return { versions: {}, lastGlobalPosition: 0 };
+          }
+          const written = new Set(streams.map((a) => a.streamId)).size === streams.length
+            ? await this.write(trx, streams, metadata, options.commandResult, carryNotify)
+            : await this.writeOneByOne(trx, streams, metadata, options.commandResult, carryNotify);
+          await this.applyClaims(trx, claims);
+          return written;
+        });
+      }
+      if (result.lastGlobalPosition > 0) {
+        this.local.emit('appended', result.lastGlobalPosition);
+        if (!carryNotify) this.notifier.notify();
+      }
       return result;
     } catch (error) {
       throw await this.translate(error, appends, metadata.commandId);
+    } finally {
+      this.appending--;
     }
   }
 
-  /** Moves the stream's version forward, checking the caller's expectation; returns the version before. */
-  private async bumpStreamVersion(trx: Transaction<Schema>, append: StreamAppend): Promise<number> {
+  /** The same stream twice in one append: each part sees the version the previous one left. */
+  private async writeOneByOne(
+    trx: Transaction<Schema>, streams: StreamAppend[], metadata: EventMetadata, commandResult: unknown, notify: boolean,
+  ): Promise<AppendResult> {
+    const result: AppendResult = { versions: {}, lastGlobalPosition: 0 };
+    for (const [i, append] of streams.entries()) {
+      const one = await this.write(trx, [append], metadata, i === 0 ? commandResult : undefined, notify && i === 0);
+      Object.assign(result.versions, one.versions);
+      result.lastGlobalPosition = Math.max(result.lastGlobalPosition, one.lastGlobalPosition);
+    }
+    return result;
+  }
+
+  /**
+   * Moves each stream's version forward (checking the caller's expectation),
+   * records the command result, and inserts the events, in one statement.
+   * A stream whose expectation fails gets no events and no new version; the
+   * command is recorded only if the first stream moved (a repeated command
+   * id breaks its primary key, which aborts the statement). With several
+   * streams the caller runs this in a transaction, which a conflict rolls back.
+   */
+  private write(
+    executor: Executor, streams: StreamAppend[], metadata: EventMetadata, commandResult: unknown, notify: boolean,
+  ): Promise<AppendResult> {
+    return streams.length === 1
+      ? this.writeStream(executor, streams[0]!, metadata, commandResult, notify)
+      : this.writeStreams(executor, streams, metadata, commandResult, notify);
+  }
+
+  /** One stream: scalar parameters and the smallest plan, as this is the statement nearly every command runs. */
+  private async writeStream(
+    executor: Executor, append: StreamAppend, metadata: EventMetadata, commandResult: unknown, notify: boolean,
+  ): Promise<AppendResult> {
     const n = append.events.length;
-    const { expectedVersion, streamId } = append;
-    if (expectedVersion === 'no-stream' || expectedVersion === 0) {
-      const row = await trx
-        .insertInto('streams')
-        .values({ stream_id: streamId, stream_type: append.streamType, version: n })
-        .onConflict((oc) => oc.column('stream_id').doNothing())
-        .returning('version')
-        .executeTakeFirst();
-      if (!row) throw new VersionConflict(streamId, expectedVersion, await this.currentVersion(trx, streamId));
-      return 0;
+    const mode = modeOf(append.expectedVersion);
+    const bump = mode === 'version'
+      ? sql`UPDATE streams SET version = version + ${n}::int WHERE stream_id = ${append.streamId} AND version = ${append.expectedVersion as number}::int`
+      : sql`INSERT INTO streams (stream_id, stream_type, version) VALUES (${append.streamId}, ${append.streamType}, ${n}::int)
+          ON CONFLICT (stream_id) DO ${mode === 'new' ? sql`NOTHING` : sql`UPDATE SET version = streams.version + EXCLUDED.version`}`;
+    const [first] = append.events;
+    const events = n === 1
+      ? sql`SELECT ${append.streamId}, ${append.streamType}, b.before + 1, ${first!.type}, ${JSON.stringify(first!.data)}::jsonb, ${metadataValues(metadata)} FROM bumped b`
+      : sql`SELECT ${append.streamId}, ${append.streamType}, b.before + e.ord, e.type, e.data::jsonb, ${metadataValues(metadata)}
+          FROM bumped b, unnest(${append.events.map((e) => e.type)}::text[], ${append.events.map((e) => JSON.stringify(e.data))}::text[]) WITH ORDINALITY AS e(type, data, ord)
+          ORDER BY e.ord`;
+    const { rows } = await sql<{ version: number; global_position: number }>`
+      WITH bumped AS (${bump} RETURNING version - ${n}::int AS before)
+      ${commandResult === undefined ? sql`` : sql`, command AS (
+        INSERT INTO commands (command_id, result) SELECT ${metadata.commandId}, ${JSON.stringify(commandResult ?? null)}::jsonb FROM bumped)`}
+      INSERT INTO events (${EVENT_COLUMNS}) ${events}
+      RETURNING version, global_position ${notify ? sql`, (SELECT pg_notify(${EVENTS_CHANNEL}, ''))` : sql``}`.execute(executor);
+    if (rows.length === 0) throw await this.conflictOn(executor, append, metadata.commandId, commandResult);
+    return {
+      versions: { [append.streamId]: Number(rows[0]!.version) - 1 + n },
+      lastGlobalPosition: Math.max(...rows.map((r) => Number(r.global_position))),
+    };
+  }
+
+  /** Several streams, each with its own expectation, in one statement however many there are. */
+  private async writeStreams(
+    executor: Executor, streams: StreamAppend[], metadata: EventMetadata, commandResult: unknown, notify: boolean,
+  ): Promise<AppendResult> {
+    const modes = { version: [] as StreamAppend[], new: [] as StreamAppend[], any: [] as StreamAppend[] };
+    for (const append of streams) modes[modeOf(append.expectedVersion)].push(append);
+    const ids = (list: StreamAppend[]) => sql`${list.map((a) => a.streamId)}::text[]`;
+    const counts = (list: StreamAppend[]) => sql`${list.map((a) => a.events.length)}::int[]`;
+    const bumps = [];
+    const moved = [];
+    if (modes.version.length > 0) {
+      bumps.push(sql`by_version AS (
+        UPDATE streams s SET version = s.version + i.n
+        FROM unnest(${ids(modes.version)}, ${counts(modes.version)}, ${modes.version.map((a) => a.expectedVersion as number)}::int[]) AS i(stream_id, n, expected)
+        WHERE s.stream_id = i.stream_id AND s.version = i.expected
+        RETURNING s.stream_id, s.version - i.n AS before)`);
+      moved.push(sql`SELECT stream_id, before FROM by_version`);
     }
-    if (expectedVersion === 'any') {
-      const row = await trx
-        .insertInto('streams')
-        .values({ stream_id: streamId, stream_type: append.streamType, version: n })
-        .onConflict((oc) => oc.column('stream_id').doUpdateSet({ version: sql`streams.version + ${n}` }))
-        .returning('version')
-        .executeTakeFirstOrThrow();
-      return row.version - n;
+    for (const mode of ['new', 'any'] as const) {
+      const list = modes[mode];
+      if (list.length === 0) continue;
+      // RETURNING cannot name EXCLUDED, so the version before is the version after minus the events added.
+      bumps.push(sql`${sql.raw(`by_${mode}`)} AS (
+        INSERT INTO streams (stream_id, stream_type, version)
+        SELECT * FROM unnest(${ids(list)}, ${list.map((a) => a.streamType)}::text[], ${counts(list)})
+        ON CONFLICT (stream_id) DO ${mode === 'new' ? sql`NOTHING` : sql`UPDATE SET version = streams.version + EXCLUDED.version`}
+        RETURNING stream_id, version AS after)`);
+      moved.push(sql`SELECT b.stream_id, b.after - i.n AS before
+        FROM ${sql.raw(`by_${mode}`)} b JOIN unnest(${ids(list)}, ${counts(list)}) AS i(stream_id, n) USING (stream_id)`);
     }
-    const row = await trx
-      .updateTable('streams')
-      .set({ version: expectedVersion + n })
-      .where('stream_id', '=', streamId)
-      .where('version', '=', expectedVersion)
-      .returning('version')
-      .executeTakeFirst();
-    if (!row) throw new VersionConflict(streamId, expectedVersion, await this.currentVersion(trx, streamId));
-    return expectedVersion;
+    const events = streams.flatMap((a) => a.events.map((e, i) => ({ append: a, offset: i + 1, type: e.type, data: JSON.stringify(e.data) })));
+    const command = commandResult === undefined ? sql`` : sql`command AS (
+      INSERT INTO commands (command_id, result)
+      SELECT ${metadata.commandId}, ${JSON.stringify(commandResult ?? null)}::jsonb FROM bumped WHERE stream_id = ${streams[0]!.streamId}),`;
+    const { rows } = await sql<{ stream_id: string; before: number; last: number | null }>`
+      WITH ${sql.join(bumps)},
+      bumped AS (${sql.join(moved, sql` UNION ALL `)}),
+      ${command}
+      inserted AS (
+        INSERT INTO events (${EVENT_COLUMNS})
+        SELECT e.stream_id, e.stream_type, b.before + e.off, e.type, e.data::jsonb, ${metadataValues(metadata)}
+        FROM unnest(
+          ${events.map((e) => e.append.streamId)}::text[], ${events.map((e) => e.append.streamType)}::text[],
+          ${events.map((e) => e.offset)}::int[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.data)}::text[]
+        ) WITH ORDINALITY AS e(stream_id, stream_type, off, type, data, ord)
+        JOIN bumped b USING (stream_id)
+        ORDER BY e.ord
+        RETURNING global_position)
+      SELECT stream_id, before, (SELECT max(global_position) FROM inserted) AS last
+        ${notify ? sql`, pg_notify(${EVENTS_CHANNEL}, '')` : sql``}
+      FROM bumped`.execute(executor);
+    const before = new Map(rows.map((r) => [r.stream_id, Number(r.before)]));
+    const stale = streams.find((a) => !before.has(a.streamId));
+    if (stale) throw await this.conflictOn(executor, stale, metadata.commandId, commandResult);
+    const versions: Record<string, number> = {};
+    for (const append of streams) versions[append.streamId] = before.get(append.streamId)! + append.events.length;
+    return { versions, lastGlobalPosition: Number(rows[0]!.last) };
+  }
+
+  /** Why a stream did not move: the command already ran (that answer wins, as the command is checked first), or a stale version. */
+  private async conflictOn(executor: Executor, append: StreamAppend, commandId: string, commandResult: unknown): Promise<Error> {
+    if (commandResult !== undefined) {
+      const stored = await executor.selectFrom('commands').select('result').where('command_id', '=', commandId).executeTakeFirst();
+      if (stored) return new DuplicateCommand(commandId, stored.result ?? null);
+    }
+    return new VersionConflict(append.streamId, append.expectedVersion, await this.currentVersion(executor, append.streamId));
   }
 
   private async currentVersion(executor: Executor, streamId: string): Promise<number> {
@@ -132,24 +286,10 @@ export class SqlEventStore implements EventStore {
   }
 
   /**
-   * Takes and gives back unique values in the append's transaction. Ops are
-   * netted per value first (a rename back and forth in one append is no op),
-   * then applied in two statements whatever the number of events.
+   * Takes and gives back unique values in the append's transaction, in two
+   * statements whatever the number of events.
    */
-  private async applyClaims(trx: Transaction<Schema>, appends: StreamAppend[]): Promise<void> {
-    const net = new Map<string, ClaimOp & { owner: string }>();
-    for (const append of appends) {
-      for (const event of append.events) {
-        for (const op of claimsFor(event)) {
-          const key = `${op.kind}\u0000${op.value}`;
-          const previous = net.get(key);
-          if (previous && previous.op !== op.op && previous.owner === append.streamId) net.delete(key);
-          else net.set(key, { ...op, owner: append.streamId });
-        }
-      }
-    }
-    const releases = [...net.values()].filter((op) => op.op === 'release');
-    const claims = [...net.values()].filter((op) => op.op === 'claim');
+  private async applyClaims(trx: Transaction<Schema>, { releases, claims }: NetClaims): Promise<void> {
     for (let i = 0; i < releases.length; i += 5000) {
       const chunk = releases.slice(i, i + 5000);
       await sql`
