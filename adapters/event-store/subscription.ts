@@ -18,6 +18,18 @@ export interface SubscriptionOptions {
 }
 
 /**
+ * Keeps two processes (a server and a rebuild) from projecting the same
+ * events, until the transaction ends. An advisory lock rather than a row
+ * lock on the checkpoint: a row lock gives the transaction an id, and any
+ * open transaction with an id hides every event written after it from all
+ * readers (see readAllWith). With this lock, a batch that finds nothing
+ * takes no id, and one that does takes it only when it writes.
+ */
+export async function lockSubscription(trx: Transaction<Schema>, name: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext('brume-subscription'), hashtext(${name}))`.execute(trx);
+}
+
+/**
  * Follows the log from a checkpoint, delivering each event exactly once and
  * in commit order. A durable subscription commits its checkpoint in the same
  * transaction as the handler's writes, so a crash neither skips nor repeats.
@@ -133,9 +145,9 @@ export class CatchUpSubscription {
     const handled = await this.db.transaction().execute(async (trx) => {
       let after = this.checkpoint;
       if (this.options.durable) {
-        // The row lock keeps two processes (a server and a rebuild) from projecting the same events.
+        await lockSubscription(trx, this.name);
         const row = await trx.selectFrom('checkpoints').select(['transaction_id', 'global_position'])
-          .where('name', '=', this.name).forUpdate().executeTakeFirstOrThrow();
+          .where('name', '=', this.name).executeTakeFirstOrThrow();
         after = { transactionId: String(row.transaction_id), globalPosition: Number(row.global_position) };
       }
       const events = await readAllWith(trx, { after, limit });

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Schema } from '../../adapters/database/schema.ts';
-import { CatchUpSubscription } from '../../adapters/event-store/subscription.ts';
+import { CatchUpSubscription, lockSubscription } from '../../adapters/event-store/subscription.ts';
 import { readAllWith } from '../../adapters/event-store/sql-event-store.ts';
 import type { RecordedEvent } from '../../core/shared/event.ts';
 import { groupsProjection, imagesProjection, storageNodesProjection } from './catalog.ts';
@@ -53,7 +53,7 @@ export async function rebuildReadModels(
   const events = await db.transaction().execute(async (trx: Transaction<Schema>) => {
     await trx.insertInto('checkpoints').values({ name: READ_MODELS_SUBSCRIPTION, transaction_id: '0', global_position: 0 })
       .onConflict((oc) => oc.column('name').doNothing()).execute();
-    await trx.selectFrom('checkpoints').select('name').where('name', '=', READ_MODELS_SUBSCRIPTION).forUpdate().execute();
+    await lockSubscription(trx, READ_MODELS_SUBSCRIPTION);
     await sql`TRUNCATE ${sql.join([...specs.keys()].map((t) => sql.table(t)))}`.execute(trx);
     const cache = new RowCache(trx, specs, true);
     let after = { transactionId: '0', globalPosition: 0 };
