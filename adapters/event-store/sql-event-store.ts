@@ -212,7 +212,15 @@ export class SqlEventStore implements EventStore {
     };
   }
 
-  /** Several streams, each with its own expectation, in one statement however many there are. */
+  /**
+   * Several streams, each with its own expectation, in one statement however
+   * many there are; always inside a transaction. Events go over as one JSON
+   * document (one parameter, parsed once) with their version when it is
+   * known beforehand; only streams appended with 'any' need the version the
+   * database holds. Stale streams still get their events inserted here: the
+   * count of streams moved (or the events' unique version) catches them, and
+   * the caller's transaction rolls everything back.
+   */
   private async writeStreams(
     executor: Executor, streams: StreamAppend[], metadata: EventMetadata, commandResult: unknown, notify: boolean,
   ): Promise<AppendResult> {
@@ -221,54 +229,58 @@ export class SqlEventStore implements EventStore {
     const ids = (list: StreamAppend[]) => sql`${list.map((a) => a.streamId)}::text[]`;
     const counts = (list: StreamAppend[]) => sql`${list.map((a) => a.events.length)}::int[]`;
     const bumps = [];
-    const moved = [];
     if (modes.version.length > 0) {
       bumps.push(sql`by_version AS (
         UPDATE streams s SET version = s.version + i.n
         FROM unnest(${ids(modes.version)}, ${counts(modes.version)}, ${modes.version.map((a) => a.expectedVersion as number)}::int[]) AS i(stream_id, n, expected)
         WHERE s.stream_id = i.stream_id AND s.version = i.expected
-        RETURNING s.stream_id, s.version - i.n AS before)`);
-      moved.push(sql`SELECT stream_id, before FROM by_version`);
+        RETURNING s.stream_id)`);
     }
     for (const mode of ['new', 'any'] as const) {
       const list = modes[mode];
       if (list.length === 0) continue;
-      // RETURNING cannot name EXCLUDED, so the version before is the version after minus the events added.
       bumps.push(sql`${sql.raw(`by_${mode}`)} AS (
         INSERT INTO streams (stream_id, stream_type, version)
         SELECT * FROM unnest(${ids(list)}, ${list.map((a) => a.streamType)}::text[], ${counts(list)})
         ON CONFLICT (stream_id) DO ${mode === 'new' ? sql`NOTHING` : sql`UPDATE SET version = streams.version + EXCLUDED.version`}
-        RETURNING stream_id, version AS after)`);
-      moved.push(sql`SELECT b.stream_id, b.after - i.n AS before
-        FROM ${sql.raw(`by_${mode}`)} b JOIN unnest(${ids(list)}, ${counts(list)}) AS i(stream_id, n) USING (stream_id)`);
+        RETURNING stream_id, version)`);
     }
-    const events = streams.flatMap((a) => a.events.map((e, i) => ({ append: a, offset: i + 1, type: e.type, data: JSON.stringify(e.data) })));
-    const command = commandResult === undefined ? sql`` : sql`command AS (
-      INSERT INTO commands (command_id, result)
-      SELECT ${metadata.commandId}, ${JSON.stringify(commandResult ?? null)}::jsonb FROM bumped WHERE stream_id = ${streams[0]!.streamId}),`;
-    const { rows } = await sql<{ stream_id: string; before: number; last: number | null }>`
+    // RETURNING cannot name EXCLUDED, so the version before is the version after minus the events added.
+    const anyBefore = modes.any.length === 0 ? sql`SELECT NULL::text AS stream_id, 0 AS before WHERE false` : sql`
+      SELECT b.stream_id, b.version - i.n AS before FROM by_any b JOIN unnest(${ids(modes.any)}, ${counts(modes.any)}) AS i(stream_id, n) USING (stream_id)`;
+    const moved = (['version', 'new', 'any'] as const).filter((m) => modes[m].length > 0).map((m) => sql`SELECT stream_id FROM ${sql.raw(`by_${m}`)}`);
+    const rows = streams.flatMap((a) => {
+      const known = a.expectedVersion === 'any' ? null : a.expectedVersion === 'no-stream' ? 0 : a.expectedVersion;
+      return a.events.map((e, i) => ({ s: a.streamId, t: a.streamType, v: known === null ? null : known + i + 1, o: i + 1, y: e.type, d: e.data }));
+    });
+    const { rows: [result] } = await sql<{ stale: boolean; moved: string[] | null; last: number | null; any: Record<string, number> | null }>`
       WITH ${sql.join(bumps)},
-      bumped AS (${sql.join(moved, sql` UNION ALL `)}),
-      ${command}
+      moved AS (${sql.join(moved, sql` UNION ALL `)}),
+      any_before AS (${anyBefore}),
+      ${commandResult === undefined ? sql`` : sql`command AS (
+        INSERT INTO commands (command_id, result) VALUES (${metadata.commandId}, ${JSON.stringify(commandResult ?? null)}::jsonb)),`}
       inserted AS (
         INSERT INTO events (${EVENT_COLUMNS})
-        SELECT e.stream_id, e.stream_type, b.before + e.off, e.type, e.data::jsonb, ${metadataValues(metadata)}
-        FROM unnest(
-          ${events.map((e) => e.append.streamId)}::text[], ${events.map((e) => e.append.streamType)}::text[],
-          ${events.map((e) => e.offset)}::int[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.data)}::text[]
-        ) WITH ORDINALITY AS e(stream_id, stream_type, off, type, data, ord)
-        JOIN bumped b USING (stream_id)
+        SELECT e.s, e.t, coalesce(e.v, a.before + e.o), e.y, e.d, ${metadataValues(metadata)}
+        FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS (s text, t text, v int, o int, y text, d jsonb)) WITH ORDINALITY AS e(s, t, v, o, y, d, ord)
+        LEFT JOIN any_before a ON a.stream_id = e.s
         ORDER BY e.ord
         RETURNING global_position)
-      SELECT stream_id, before, (SELECT max(global_position) FROM inserted) AS last
+      SELECT m.stale, CASE WHEN m.stale THEN m.ids END AS moved, (SELECT max(global_position) FROM inserted) AS last,
+        (SELECT json_object_agg(stream_id, before) FROM any_before) AS any
         ${notify ? sql`, pg_notify(${EVENTS_CHANNEL}, '')` : sql``}
-      FROM bumped`.execute(executor);
-    const before = new Map(rows.map((r) => [r.stream_id, Number(r.before)]));
-    const stale = streams.find((a) => !before.has(a.streamId));
-    if (stale) throw await this.conflictOn(executor, stale, metadata.commandId, commandResult);
+      FROM (SELECT count(*) < ${streams.length} AS stale, array_agg(stream_id) AS ids FROM moved) AS m`.execute(executor);
+    if (result!.stale) {
+      const movedIds = new Set(result!.moved ?? []);
+      const stale = streams.find((a) => !movedIds.has(a.streamId))!;
+      throw await this.conflictOn(executor, stale, metadata.commandId, commandResult);
+    }
     const versions: Record<string, number> = {};
-    for (const append of streams) versions[append.streamId] = before.get(append.streamId)! + append.events.length;
-    return { versions, lastGlobalPosition: Number(rows[0]!.last) };
+    for (const append of streams) {
+      const before = append.expectedVersion === 'any' ? result!.any![append.streamId]! : append.expectedVersion === 'no-stream' ? 0 : append.expectedVersion;
+      versions[append.streamId] = before + append.events.length;
+    }
+    return { versions, lastGlobalPosition: Number(result!.last) };
   }
 
   /** Why a stream did not move: the command already ran (that answer wins, as the command is checked first), or a stale version. */
