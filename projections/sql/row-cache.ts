@@ -12,6 +12,7 @@ import type { Schema } from '../../adapters/database/schema.ts';
 export interface TableSpec {
   table: keyof Schema & `rm_${string}`;
   key: readonly string[];
+  /** Which columns hold JSON. Informational: rows travel to the database as one JSON document, so JSON values need no encoding. */
   json?: readonly string[];
   /** Rows are only ever inserted; they are not kept in memory after a flush. */
   appendOnly?: boolean;
@@ -19,7 +20,8 @@ export interface TableSpec {
 
 export type Row = Record<string, unknown>;
 
-type Entry = { row: Row | undefined; dirty: boolean };
+/** `stored`: whether the database holds the row as it was last read or written (undefined: not known). */
+type Entry = { row: Row | undefined; dirty: boolean; stored: boolean | undefined };
 
 export class RowCache {
   private readonly entries = new Map<string, Map<string, Entry>>();
@@ -52,7 +54,7 @@ export class RowCache {
       query = query.where(column as 'host_id', '=', key[i] as string);
     });
     const row = (await query.executeTakeFirst()) as Row | undefined;
-    rows.set(k, { row, dirty: false });
+    rows.set(k, { row, dirty: false, stored: row !== undefined });
     return row;
   }
 
@@ -64,32 +66,45 @@ export class RowCache {
       const found = (await this.trx.selectFrom(table as 'rm_hosts').selectAll().where(column as 'host_id', '=', value as string).execute()) as Row[];
       for (const row of found) {
         const k = keyOf(spec.key.map((c) => row[c]));
-        if (!rows.has(k)) rows.set(k, { row, dirty: false });
+        if (!rows.has(k)) rows.set(k, { row, dirty: false, stored: true });
       }
     }
     return [...rows.values()].flatMap((e) => (e.row && e.row[column] === value ? [e.row] : []));
   }
 
   put(table: TableSpec['table'], row: Row): void {
-    const spec = this.spec(table);
-    this.tableEntries(table).set(keyOf(spec.key.map((c) => row[c])), { row, dirty: true });
+    this.change(table, keyOf(this.spec(table).key.map((c) => row[c])), row);
   }
 
   delete(table: TableSpec['table'], ...key: unknown[]): void {
-    this.tableEntries(table).set(keyOf(key), { row: undefined, dirty: true });
+    this.change(table, keyOf(key), undefined);
   }
 
-  /** Writes every changed row: deletes, then upserts, a few thousand rows per statement. */
-  async flush(): Promise<void> {
+  private change(table: string, k: string, row: Row | undefined): void {
+    const rows = this.tableEntries(table);
+    const entry = rows.get(k);
+    // A miss in an authoritative cache is a row the database does not hold either.
+    rows.set(k, { row, dirty: true, stored: entry ? entry.stored : this.authoritative ? false : undefined });
+  }
+
+  /**
+   * Writes every changed row: deletes, then upserts, a few thousand rows per
+   * statement. A row deleted before it was ever written needs no statement.
+   * `appendOnlyTables` flushes only append-only tables (a rebuild does so
+   * after each batch to bound memory, and writes the rest once at the end).
+   */
+  async flush(options: { appendOnlyTables?: boolean } = {}): Promise<void> {
     for (const [table, rows] of this.entries) {
       const spec = this.spec(table);
+      if (options.appendOnlyTables && !spec.appendOnly) continue;
       const deletes: unknown[][] = [];
       const upserts: Row[] = [];
       for (const [k, entry] of rows) {
         if (!entry.dirty) continue;
         entry.dirty = false;
         if (entry.row) upserts.push(entry.row);
-        else deletes.push(k.split('\u0000'));
+        else if (entry.stored !== false) deletes.push(k.split('\u0000'));
+        entry.stored = entry.row !== undefined;
         if (spec.appendOnly) rows.delete(k);
       }
       await this.deleteRows(spec, deletes);
@@ -106,27 +121,26 @@ export class RowCache {
     }
   }
 
+  /**
+   * Inserts or updates rows as one JSON document per few thousand rows:
+   * json_populate_recordset turns it into rows of the table's own type, so
+   * there is one parameter whatever the number of rows and columns.
+   */
   private async upsertRows(spec: TableSpec, rows: Row[]): Promise<void> {
     if (rows.length === 0) return;
-    const columns = Object.keys(rows[0]!);
-    const json = new Set(spec.json ?? []);
-    const perStatement = Math.max(1, Math.floor(60_000 / columns.length));
+    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+    const list = sql.join(columns.map((c) => sql.ref(c)));
     const updates = columns.filter((c) => !spec.key.includes(c));
-    for (let i = 0; i < rows.length; i += perStatement) {
-      const values = rows.slice(i, i + perStatement).map((row) => {
-        const out: Row = {};
-        for (const c of columns) out[c] = json.has(c) && row[c] !== null && row[c] !== undefined ? JSON.stringify(row[c]) : (row[c] ?? null);
-        return out;
-      });
-      let insert = this.trx.insertInto(spec.table as 'rm_hosts').values(values as never);
-      if (!spec.appendOnly) {
-        insert = insert.onConflict((oc) =>
-          updates.length === 0
-            ? oc.columns(spec.key as never).doNothing()
-            : oc.columns(spec.key as never).doUpdateSet(Object.fromEntries(updates.map((c) => [c, sql.ref(`excluded.${c}`)])) as never),
-        );
-      }
-      await insert.execute();
+    const keys = sql.join(spec.key.map((c) => sql.ref(c)));
+    const onConflict = spec.appendOnly ? sql``
+      : updates.length === 0 ? sql`ON CONFLICT (${keys}) DO NOTHING`
+      : sql`ON CONFLICT (${keys}) DO UPDATE SET ${sql.join(updates.map((c) => sql`${sql.ref(c)} = EXCLUDED.${sql.ref(c)}`))}`;
+    for (let i = 0; i < rows.length; i += 10_000) {
+      const document = JSON.stringify(rows.slice(i, i + 10_000));
+      await sql`
+        INSERT INTO ${sql.table(spec.table)} (${list})
+        SELECT ${list} FROM json_populate_recordset(NULL::${sql.table(spec.table)}, ${document}::json)
+        ${onConflict}`.execute(this.trx);
     }
   }
 
