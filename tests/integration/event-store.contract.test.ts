@@ -57,6 +57,46 @@ describe.each(BACKENDS)('event store contract on $backend', ({ backend, skip }) 
     expect((await store.readStream('note-d')).version).toBe(0);
   });
 
+  it.skipIf(skip)('appends to several streams in any mode, and to one stream twice in one append, with gapless versions', async () => {
+    await store.append([{ streamId: 'multi-a', streamType: 'note', expectedVersion: 'no-stream', events: [note(1)] }], { metadata: meta('m1') });
+    const result = await store.append(
+      [
+        { streamId: 'multi-a', streamType: 'note', expectedVersion: 'any', events: [note(2), note(3)] },
+        { streamId: 'multi-b', streamType: 'note', expectedVersion: 'any', events: [note(1)] },
+        { streamId: 'multi-a', streamType: 'note', expectedVersion: 'any', events: [note(4)] },
+      ],
+      { metadata: meta('m2'), commandResult: { ok: 1 } },
+    );
+    expect(result.versions).toEqual({ 'multi-a': 4, 'multi-b': 1 });
+    const a = await store.readStream('multi-a');
+    expect(a.events.map((e) => [e.version, (e.data as { n: number }).n])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4]]);
+    expect((await store.readStream('multi-b')).version).toBe(1);
+    // A stale expectation anywhere in the append writes nothing at all, command result included.
+    const stale = store.append(
+      [
+        { streamId: 'multi-b', streamType: 'note', expectedVersion: 1, events: [note(2)] },
+        { streamId: 'multi-c', streamType: 'note', expectedVersion: 'no-stream', events: [note(1)] },
+        { streamId: 'multi-a', streamType: 'note', expectedVersion: 3, events: [note(5)] },
+      ],
+      { metadata: meta('m3'), commandResult: { ok: 2 } },
+    );
+    await expect(stale).rejects.toMatchObject({ streamId: 'multi-a', current: 4 });
+    expect((await store.readStream('multi-b')).version).toBe(1);
+    expect((await store.readStream('multi-c')).version).toBe(0);
+    expect(await store.findCommandResult('m3')).toEqual({ found: false });
+    // The same command id again on the multi-stream path is refused with the first answer.
+    const again = store.append(
+      [
+        { streamId: 'multi-d', streamType: 'note', expectedVersion: 'any', events: [note(1)] },
+        { streamId: 'multi-e', streamType: 'note', expectedVersion: 'any', events: [note(1)] },
+      ],
+      { metadata: meta('m2'), commandResult: { ok: 3 } },
+    );
+    await expect(again).rejects.toBeInstanceOf(DuplicateCommand);
+    await expect(again).rejects.toMatchObject({ result: { ok: 1 } });
+    expect((await store.readStream('multi-d')).version).toBe(0);
+  });
+
   it.skipIf(skip)('stores a command result once and refuses the same command id again', async () => {
     await store.append([{ streamId: 'note-e', streamType: 'note', expectedVersion: 'any', events: [note(1)] }], { metadata: meta('idem-1'), commandResult: { id: 'first' } });
     const again = store.append([{ streamId: 'note-e', streamType: 'note', expectedVersion: 'any', events: [note(2)] }], { metadata: meta('idem-1'), commandResult: { id: 'second' } });
