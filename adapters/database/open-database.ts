@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import { Migrator, type MigrationResultSet } from 'kysely/migration';
@@ -43,6 +44,34 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   return config.url ? openPostgres(config.url, config.poolSize ?? 10) : openPglite(config.dataDir);
 }
 
+/**
+ * Statements that begin with this comment run as named prepared statements
+ * on PostgreSQL: parsed and planned once per connection instead of on every
+ * call. Only fixed-shape hot statements carry it (the store's one-stream
+ * append), so the number of statements a connection keeps stays small.
+ */
+export const PREPARE = '/* brume:prepare */';
+
+const preparedName = (text: string) => `brume_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+
+/** Hands Kysely pool clients whose `query` prepares the marked statements. */
+function preparingPool(pool: pg.Pool) {
+  const patched = new WeakSet<pg.PoolClient>();
+  return {
+    async connect() {
+      const client = await pool.connect();
+      if (!patched.has(client)) {
+        const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+        (client as { query: unknown }).query = (text: unknown, values?: unknown) =>
+          typeof text === 'string' && text.startsWith(PREPARE) ? query({ name: preparedName(text), text, values }) : query(text, values);
+        patched.add(client);
+      }
+      return client;
+    },
+    end: () => pool.end(),
+  };
+}
+
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -52,7 +81,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
         oid === INT8 || oid === NUMERIC ? toNumber : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: preparingPool(pool) as never }) });
   return {
     db,
     kind: 'postgres',

@@ -6,7 +6,7 @@ import {
   type AppendOptions, type AppendResult, type Checkpoint, type EventStore, type ExpectedVersion, type ReadAllOptions, type StreamAppend,
 } from '../../core/ports/event-store.ts';
 import type { EventMetadata, RecordedEvent } from '../../core/shared/event.ts';
-import { EVENTS_CHANNEL } from '../database/open-database.ts';
+import { EVENTS_CHANNEL, PREPARE } from '../database/open-database.ts';
 import type { Schema } from '../database/schema.ts';
 
 type Executor = Kysely<Schema> | Transaction<Schema>;
@@ -199,7 +199,7 @@ export class SqlEventStore implements EventStore {
       : sql`SELECT ${append.streamId}, ${append.streamType}, b.before + e.ord, e.type, e.data::jsonb, ${metadataValues(metadata)}
           FROM bumped b, unnest(${append.events.map((e) => e.type)}::text[], ${append.events.map((e) => JSON.stringify(e.data))}::text[]) WITH ORDINALITY AS e(type, data, ord)
           ORDER BY e.ord`;
-    const { rows } = await sql<{ version: number; global_position: number }>`
+    const { rows } = await sql<{ version: number; global_position: number }>`${sql.raw(PREPARE)}
       WITH bumped AS (${bump} RETURNING version - ${n}::int AS before)
       ${commandResult === undefined ? sql`` : sql`, command AS (
         INSERT INTO commands (command_id, result) SELECT ${metadata.commandId}, ${JSON.stringify(commandResult ?? null)}::jsonb FROM bumped)`}

@@ -18,6 +18,8 @@ export const authRoutes: RouteModule = (api, { brume, config }) => {
     if (!account) throw new HttpError(401, 'unauthorized', 'wrong username or password (or the account is disabled)');
     const fact = await brume.commands.users.recordFact(commandMeta(account.userId), account.userId, { type: 'UserLoggedIn', data: {} });
     if (!fact.ok) throw fromDomainError(fact.error);
+    // Once the read models have seen the login, every later history query shows it too.
+    await brume.settle(fact.position);
     const secret = await brume.credentials.createSession(account.userId, config.sessionTtlSeconds);
     const expiresAt = new Date(Date.now() + config.sessionTtlSeconds * 1000);
     reply.setCookie(SESSION_COOKIE, secret, {

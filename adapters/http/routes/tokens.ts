@@ -30,6 +30,7 @@ export const tokenRoutes: RouteModule = (api, { brume }) => {
         field: 'Idempotency-Key',
       });
     }
+    if (outcome.ok) await brume.settle(outcome.position);
     const token = await brume.credentials.createToken(user.id, tokenId, name, expiresAt);
     return reply.code(201).send({ id: tokenId, name, userId: user.id, expiresAt: expiresAt?.toISOString() ?? null, token });
   });
@@ -48,6 +49,7 @@ export const tokenRoutes: RouteModule = (api, { brume }) => {
     if (!owner) throw notFound(`you have no live token ${request.params.id}`);
     const outcome = await brume.commands.users.recordFact(commandMetaOf(request), owner, { type: 'ApiTokenRevoked', data: { tokenId: request.params.id } });
     valueOf(reply, outcome, 'userId');
+    if (outcome.ok) await brume.settle(outcome.position);
     return reply.code(204).send();
   });
 };
