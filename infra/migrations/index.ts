@@ -3,6 +3,7 @@ import * as eventStore from './0001-event-store.ts';
 import * as accounts from './0002-accounts.ts';
 import * as readModels from './0003-read-models.ts';
 import * as fewerEventIndexes from './0004-fewer-event-indexes.ts';
+import * as hostIpPrefix from './0005-host-ip-prefix-index.ts';
 
 /** Every migration in order. Listed statically so the server needs no directory scan at start. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002-accounts': accounts,
   '0003-read-models': readModels,
   '0004-fewer-event-indexes': fewerEventIndexes,
+  '0005-host-ip-prefix-index': hostIpPrefix,
 };

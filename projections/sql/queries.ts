@@ -53,7 +53,12 @@ export async function listHosts(db: Kysely<Schema>, options: { q?: string; group
   const limit = pageSize(options.limit);
   let base = db.selectFrom('rm_hosts');
   if (options.q && options.q.trim()) {
-    base = base.where(sql<boolean>`search_text LIKE ${`%${escapeLike(normaliseHostSearch(options.q))}%`}`);
+    const q = normaliseHostSearch(options.q);
+    // Digits with a dot can only be an IP (host names hold no dots): match it as a prefix, through
+    // its own index, which is also what people mean by "192.0.2.".
+    base = /^\d+\.[\d.]*$/.test(q)
+      ? base.where('ip', 'like', `${escapeLike(q)}%`)
+      : base.where(sql<boolean>`search_text LIKE ${`%${escapeLike(q)}%`}`);
   }
   if (options.groupId) base = base.where('group_ids', '@>', sql`${JSON.stringify([options.groupId])}::jsonb` as never);
   const after = decodeCursor(options.cursor);
