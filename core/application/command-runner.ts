@@ -1,4 +1,4 @@
-import { describeClaim, type ClaimKind } from '../claims.ts';
+import type { ClaimKind } from '../claims.ts';
 import {
   ClaimConflict, DuplicateCommand, VersionConflict, type EventStore, type StreamAppend,
 } from '../ports/event-store.ts';
@@ -104,4 +104,3 @@ export function checkExpected(meta: CommandMeta, streamId: string, version: numb
   return ok(undefined);
 }
 
-export { describeClaim };

@@ -15,7 +15,6 @@ export const GROUP_STREAM = 'group';
 export const group = defineCatalogEntity<'Group', GroupFields>({
   prefix: 'Group',
   what: 'group',
-  idField: 'groupId',
   validators: {
     name: (v) => validateName(v, 'group'),
     description: (v) => validateText(v, 'description'),

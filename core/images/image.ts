@@ -22,7 +22,6 @@ export const IMAGE_STREAM = 'image';
 export const image = defineCatalogEntity<'Image', ImageFields>({
   prefix: 'Image',
   what: 'image',
-  idField: 'imageId',
   validators: {
     name: (v) => validateName(v, 'image'),
     description: (v) => validateText(v, 'description'),

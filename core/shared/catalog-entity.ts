@@ -12,7 +12,6 @@ export interface CatalogEntitySpec<Prefix extends string, F extends object> {
   prefix: Prefix;
   /** Human word for messages, e.g. "storage node". */
   what: string;
-  idField: string;
   validators: { [K in keyof F]: (value: unknown) => Result<F[K]> };
   defaults: Partial<F>;
   /** Fields recorded in `previous` on every update, changed or not, for rules that need them. */

@@ -30,7 +30,6 @@ function validateAddress(input: unknown): Result<string> {
 export const storageNode = defineCatalogEntity<'StorageNode', StorageNodeFields>({
   prefix: 'StorageNode',
   what: 'storage node',
-  idField: 'storageNodeId',
   validators: {
     name: (v) => validateName(v, 'storage node'),
     address: (v) => validateAddress(v),

@@ -146,7 +146,7 @@ describe.each(CASES)('$what as a catalog entity', ({ what, prefix, entity, aggre
 describe('defineCatalogEntity cross-field check', () => {
   // A made-up entity whose range must be ordered, to exercise `check` on create and on the merged update.
   const range = defineCatalogEntity<'Range', { name: string; low: number; high: number }>({
-    prefix: 'Range', what: 'range', idField: 'rangeId',
+    prefix: 'Range', what: 'range',
     validators: {
       name: (v) => validateName(v, 'range'),
       low: (v) => validateInteger(v, 'low', 0, 100),
