@@ -97,25 +97,25 @@ export class CatchUpSubscription {
   }
 
   /**
-   * Resolves true once the subscription has handled the event at `position`,
-   * false after the timeout. Events are handled in commit order, not position
-   * order, so the target is that event's (transaction, position) pair.
+   * Resolves true once the subscription has handled the event at `position`
+   * (or at a known checkpoint), false after the timeout. Events are handled
+   * in commit order, not position order, so the target is that event's
+   * (transaction, position) pair.
    */
-  async waitFor(position: number, timeoutMs = 5000): Promise<boolean> {
-    if (position <= 0) return true;
-    const row = await this.db.selectFrom('events').select('transaction_id').where('global_position', '=', position).executeTakeFirst();
-    if (!row) return false;
-    const target: Checkpoint = { transactionId: String(row.transaction_id), globalPosition: position };
-    if (this.reached(target)) return true;
+  async waitFor(target: number | Checkpoint, timeoutMs = 5000): Promise<boolean> {
+    const checkpoint = typeof target === 'number' ? await checkpointOf(this.db, target) : target;
+    if (!checkpoint) return typeof target === 'number' && target <= 0;
+    if (this.hasHandled(checkpoint)) return true;
     this.wake();
     return new Promise((resolve) => {
-      const waiter = { target, resolve: () => { clearTimeout(timer); resolve(true); } };
-      const timer = setTimeout(() => { this.waiters.delete(waiter); resolve(this.reached(target)); }, timeoutMs);
+      const waiter = { target: checkpoint, resolve: () => { clearTimeout(timer); resolve(true); } };
+      const timer = setTimeout(() => { this.waiters.delete(waiter); resolve(this.hasHandled(checkpoint)); }, timeoutMs);
       this.waiters.add(waiter);
     });
   }
 
-  private reached(target: Checkpoint): boolean {
+  /** Whether the event at this checkpoint has been handled. */
+  hasHandled(target: Checkpoint): boolean {
     const here = BigInt(this.checkpoint.transactionId);
     const there = BigInt(target.transactionId);
     return here > there || (here === there && this.checkpoint.globalPosition >= target.globalPosition);
@@ -168,11 +168,18 @@ export class CatchUpSubscription {
       return events.length;
     });
     for (const waiter of this.waiters) {
-      if (this.reached(waiter.target)) {
+      if (this.hasHandled(waiter.target)) {
         this.waiters.delete(waiter);
         waiter.resolve();
       }
     }
     return handled;
   }
+}
+
+/** The (transaction, position) pair of the event at a global position, if there is one. */
+export async function checkpointOf(db: Kysely<Schema>, position: number): Promise<Checkpoint | undefined> {
+  if (position <= 0) return undefined;
+  const row = await db.selectFrom('events').select('transaction_id').where('global_position', '=', position).executeTakeFirst();
+  return row ? { transactionId: String(row.transaction_id), globalPosition: position } : undefined;
 }

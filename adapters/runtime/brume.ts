@@ -3,7 +3,7 @@ import { SqlCredentials } from '../auth/sql-credentials.ts';
 import { newSecret } from '../auth/passwords.ts';
 import { migrate, openDatabase, type Database } from '../database/open-database.ts';
 import { SqlEventStore } from '../event-store/sql-event-store.ts';
-import { CatchUpSubscription } from '../event-store/subscription.ts';
+import { CatchUpSubscription, checkpointOf } from '../event-store/subscription.ts';
 import { createCommands, type Commands } from '../../core/application/index.ts';
 import type { CommandMeta } from '../../core/application/command-runner.ts';
 import { SYSTEM_ACTOR } from '../../core/shared/event.ts';
@@ -98,12 +98,14 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
     database, store, commands, credentials, readModels, bootIndex,
     async settle(position, timeoutMs = 5000) {
       if (!position) return true;
+      const target = await checkpointOf(database.db, position);
+      if (!target) return false;
       if (options.follow === false) {
         await readModels.catchUp();
         await bootSubscription.catchUp();
-        return readModels.position >= position;
+        return readModels.hasHandled(target);
       }
-      const [a, b] = await Promise.all([readModels.waitFor(position, timeoutMs), bootSubscription.waitFor(position, timeoutMs)]);
+      const [a, b] = await Promise.all([readModels.waitFor(target, timeoutMs), bootSubscription.waitFor(target, timeoutMs)]);
       return a && b;
     },
     async close() {
