@@ -47,6 +47,12 @@ export class SqlCredentials implements Credentials {
     return secret;
   }
 
+  /** Ends every session and revokes every token of a user (when the account is disabled). */
+  async cutOff(userId: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    await this.db.updateTable('api_tokens').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  }
+
   /** A user's tokens (never their secrets), newest first. */
   async listTokens(userId: string) {
     const rows = await this.db.selectFrom('api_tokens').select(['token_id', 'name', 'created_at', 'expires_at', 'revoked_at'])

@@ -1,7 +1,7 @@
 import type { EventStore } from '../ports/event-store.ts';
 import { streamIdOf } from '../shared/event.ts';
 import { conflict, notFound, ok, type Result } from '../shared/result.ts';
-import { changeUserRole, createUser, disableUser, USER_STREAM, validatePassword, validateUsername, type UserState } from '../users/user.ts';
+import { changeUserRole, createUser, disableUser, enableUser, USER_STREAM, validatePassword, validateUsername, type UserState } from '../users/user.ts';
 import { USERS, load } from './aggregates.ts';
 import { runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
 import type { Credentials, Directory, Ids } from './ports.ts';
@@ -83,6 +83,18 @@ export function userCommands(store: EventStore, ids: Ids, credentials: Credentia
         return ok({
           appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: decided.value }],
           result: { userId, username, version: version + 1 },
+        });
+      }),
+
+    enable: (meta: CommandMeta, userId: string) =>
+      runCommand(store, meta, async () => {
+        const { state, version } = await load(store, USERS, userId);
+        const decided = enableUser({ userId }, state);
+        if (!decided.ok) return decided;
+        const username = state.status === 'absent' ? '' : state.username;
+        return ok({
+          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: decided.value }],
+          result: { userId, username, version: version + decided.value.length },
         });
       }),
 

@@ -15,12 +15,13 @@ export type UserCreated = DomainEvent<'UserCreated', { userId: string; username:
 export type UserRoleChanged = DomainEvent<'UserRoleChanged', { userId: string; role: Role; previous: Role }>;
 export type UserPasswordChanged = DomainEvent<'UserPasswordChanged', { userId: string }>;
 export type UserDisabled = DomainEvent<'UserDisabled', { userId: string; username: string }>;
+export type UserEnabled = DomainEvent<'UserEnabled', { userId: string; username: string }>;
 export type ApiTokenIssued = DomainEvent<'ApiTokenIssued', { userId: string; tokenId: string; name: string; expiresAt: string | null }>;
 export type ApiTokenRevoked = DomainEvent<'ApiTokenRevoked', { userId: string; tokenId: string }>;
 export type UserLoggedIn = DomainEvent<'UserLoggedIn', { userId: string }>;
 
 export type UserEvent =
-  | UserCreated | UserRoleChanged | UserPasswordChanged | UserDisabled
+  | UserCreated | UserRoleChanged | UserPasswordChanged | UserDisabled | UserEnabled
   | ApiTokenIssued | ApiTokenRevoked | UserLoggedIn;
 
 export type UserState =
@@ -35,6 +36,7 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserRoleChanged': return { ...state, role: event.data.role };
     case 'UserDisabled': return { ...state, status: 'disabled' };
+    case 'UserEnabled': return { ...state, status: 'active' };
     case 'ApiTokenIssued': return { ...state, tokens: [...state.tokens, event.data.tokenId] };
     case 'ApiTokenRevoked': return { ...state, tokens: state.tokens.filter((t) => t !== event.data.tokenId) };
     default: return state;
@@ -76,4 +78,11 @@ export function changeUserRole(command: { userId: string; role: unknown }, state
 export function disableUser(command: { userId: string }, state: UserState): Result<UserEvent[]> {
   if (state.status !== 'active') return notFound(`user ${command.userId} does not exist or is already disabled`);
   return ok([{ type: 'UserDisabled', data: { userId: command.userId, username: state.username } }]);
+}
+
+/** Gives a disabled account back its access (its old sessions and tokens stay ended). */
+export function enableUser(command: { userId: string }, state: UserState): Result<UserEvent[]> {
+  if (state.status === 'absent') return notFound(`user ${command.userId} does not exist`);
+  if (state.status === 'active') return ok([]);
+  return ok([{ type: 'UserEnabled', data: { userId: command.userId, username: state.username } }]);
 }

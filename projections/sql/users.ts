@@ -9,9 +9,9 @@ export const usersProjection: SqlProjection = {
       rows.put('rm_users', { user_id: d.userId, username: d.username, role: d.role, disabled: false, created_at: event.occurredAt });
       return;
     }
-    if (event.type !== 'UserRoleChanged' && event.type !== 'UserDisabled') return;
+    if (event.type !== 'UserRoleChanged' && event.type !== 'UserDisabled' && event.type !== 'UserEnabled') return;
     const user = await rows.get('rm_users', d.userId);
     if (!user) return;
-    rows.put('rm_users', event.type === 'UserRoleChanged' ? { ...user, role: d.role } : { ...user, disabled: true });
+    rows.put('rm_users', event.type === 'UserRoleChanged' ? { ...user, role: d.role } : { ...user, disabled: event.type === 'UserDisabled' });
   },
 };

@@ -173,7 +173,12 @@ describe.each(BACKENDS)('API sign-in, tokens and users on $backend', ({ backend,
     expect((await fresh.get('/api/hosts')).status).toBe(401);
     expect((await api.as('anonymous').post('/api/auth/login', { username: 'carol', password: 'carol-password-new' })).status).toBe(401);
     const enable = await admin.patch(`/api/users/${carolId}`, { disabled: false });
-    expect(enable).toMatchObject({ status: 400, body: { field: 'disabled' } });
+    expect(enable).toMatchObject({ status: 200, body: { disabled: false } });
+    // Enabled again: the password works, but the session from before the disable stays ended.
+    expect((await fresh.get('/api/hosts')).status).toBe(401);
+    expect((await api.as('anonymous').post('/api/auth/login', { username: 'carol', password: 'carol-password-new' })).status).toBe(200);
+    const history = await admin.get('/api/events', { stream: `user-${carolId}` });
+    expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['UserDisabled', 'UserEnabled']));
 
     const list = await api.as('auditor').get('/api/users');
     expect(list.body.items.map((u: { username: string }) => u.username)).toEqual(['admin', 'auditor', 'carol', 'operator']);

@@ -5,7 +5,7 @@ import { ROLES } from '../../../core/users/user.ts';
 import { listUsers } from '../../../projections/sql/queries.ts';
 import type { Brume } from '../../runtime/brume.ts';
 import { commandMetaOf, respond, settleReads, valueOf } from '../command.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import type { RouteModule } from '../context.ts';
 import { getById } from '../read-routes.ts';
 import { boolean, doc, idParams, nonEmpty, object } from '../schemas.ts';
@@ -24,7 +24,7 @@ async function userView(brume: Brume, userId: string) {
 }
 
 /**
- * Applies a PATCH as up to three commands (role, password, disable), each
+ * Applies a PATCH as up to three commands (enable, role, password, disable), each
  * with its own command id derived from the request's, so a retried PATCH
  * replays every part instead of doing any twice.
  */
@@ -33,13 +33,21 @@ async function patchUser(brume: Brume, request: FastifyRequest<{ Params: { id: s
   const { role: newRole, password: newPassword, disabled } = request.body;
   const current = await userView(brume, id);
   if (!current) throw notFound(`user ${id} does not exist`);
-  if (disabled === false && current.disabled) throw badRequest('a disabled user cannot be enabled again; create a new user', 'disabled');
   const meta = commandMetaOf(request);
   const part = (name: string) => ({ ...meta, commandId: `${meta.commandId}/${name}` });
   const steps: (() => Promise<CommandOutcome<UserCommandResult>>)[] = [];
+  // Enabling comes first: a role or password change needs an active account.
+  if (disabled === false && current.disabled) steps.push(() => brume.commands.users.enable(part('enable'), id));
   if (newRole !== undefined) steps.push(() => brume.commands.users.changeRole(part('role'), id, newRole));
   if (newPassword !== undefined) steps.push(() => brume.commands.users.setPassword(part('password'), id, newPassword));
-  if (disabled === true && !current.disabled) steps.push(() => brume.commands.users.disable(part('disable'), id));
+  if (disabled === true && !current.disabled) {
+    steps.push(async () => {
+      const outcome = await brume.commands.users.disable(part('disable'), id);
+      // A disabled account's sessions and tokens end for good; enabling it again needs a new login.
+      if (outcome.ok) await brume.credentials.cutOff(id);
+      return outcome;
+    });
+  }
   let last: CommandOutcome<UserCommandResult> = { ok: true, value: { userId: id, username: current.username, version: 0 } };
   for (const step of steps) {
     last = await step();
@@ -49,7 +57,7 @@ async function patchUser(brume: Brume, request: FastifyRequest<{ Params: { id: s
   return respond(brume, reply, last, { expects: 'userId', view: () => userView(brume, id), what: 'the user' });
 }
 
-/** Users: list, read, create, change role or password, disable. */
+/** Users: list, read, create, change role or password, disable and enable. */
 export const userRoutes: RouteModule = (api, { brume }) => {
   api.get('/api/users', {
     config: { access: 'read' },
@@ -77,7 +85,7 @@ export const userRoutes: RouteModule = (api, { brume }) => {
     schema: {
       ...doc('users', 'Change a user\'s role or password, or disable the account (which ends its sign-ins)'),
       params: idParams,
-      body: object({ role, password, disabled: boolean('true disables the account for good') }),
+      body: object({ role, password, disabled: boolean('true disables the account and ends its sessions and tokens; false enables it again') }),
     },
   }, (request, reply) => patchUser(brume, request, reply));
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ROLES, changeUserRole, createUser, disableUser, validatePassword, validateUsername, type UserEvent,
+  ROLES, changeUserRole, createUser, disableUser, enableUser, validatePassword, validateUsername, type UserEvent,
 } from '../../../core/users/user.ts';
 import { expectResult } from '../support/given-when-then.ts';
 import { userCreated, users } from '../support/fixtures.ts';
@@ -110,6 +110,19 @@ describe('disableUser', () => {
   ])('refuses a user who %s', (_case, given) => {
     users.given(given).when((s) => disableUser({ userId: 'user-1' }, s))
       .thenFails({ code: 'not-found', message: 'user user-1 does not exist or is already disabled' });
+  });
+});
+
+describe('enableUser', () => {
+  it('gives a disabled user back an active account with the same role', () => {
+    const enabled: UserEvent = { type: 'UserEnabled', data: { userId: 'user-1', username: 'alice' } };
+    const { state } = users.given([userCreated(), disabled]).when((s) => enableUser({ userId: 'user-1' }, s)).then([enabled]);
+    expect(state).toMatchObject({ status: 'active', username: 'alice', role: 'operator' });
+  });
+
+  it('records nothing for an active user, and refuses one that does not exist', () => {
+    users.given([userCreated()]).when((s) => enableUser({ userId: 'user-1' }, s)).then([]);
+    users.given([]).when((s) => enableUser({ userId: 'user-1' }, s)).thenFails({ code: 'not-found', message: 'user user-1 does not exist' });
   });
 });
 
