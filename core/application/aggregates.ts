@@ -7,7 +7,8 @@ import { STORAGE_NODE_STREAM, storageNode, type StorageNodeEvent, type StorageNo
 import { TASK_STREAM, type TaskEvent } from '../tasks/task.ts';
 import { evolveTaskState, initialTaskState, type TaskState } from '../tasks/task-state.ts';
 import { evolveUser, initialUserState, USER_STREAM, type UserEvent, type UserState } from '../users/user.ts';
-import { loadAggregate } from './command-runner.ts';
+import { checkExpected, loadAggregate, runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
+import { ok, type Result } from '../shared/result.ts';
 
 /** How to rebuild each aggregate from its stream. */
 export interface AggregateSpec<S, E> {
@@ -38,4 +39,39 @@ export async function loadMany<S, E extends { type: string; data: object }>(
 ): Promise<Map<string, S>> {
   const loaded = await Promise.all(ids.map(async (id) => [id, (await load(store, spec, id)).state] as const));
   return new Map(loaded);
+}
+
+export interface ChangeOptions {
+  /** Check the caller's If-Match against the loaded version (default true). */
+  checkVersion?: boolean;
+}
+
+/**
+ * The shape of most commands: load one aggregate, check the caller's
+ * If-Match, decide, append to its stream. `resultOf` gets the state before
+ * and the version after.
+ */
+export function changeAggregate<S, E extends { type: string; data: object }, R>(
+  store: EventStore,
+  meta: CommandMeta,
+  spec: AggregateSpec<S, E>,
+  id: string,
+  decide: (state: S) => Result<E[]> | Promise<Result<E[]>>,
+  resultOf: (state: S, version: number) => R,
+  options: ChangeOptions = {},
+): Promise<CommandOutcome<R>> {
+  const streamId = streamIdOf(spec.streamType, id);
+  return runCommand(store, meta, async () => {
+    const { state, version } = await load(store, spec, id);
+    if (options.checkVersion !== false) {
+      const expected = checkExpected(meta, streamId, version);
+      if (!expected.ok) return expected;
+    }
+    const decided = await decide(state);
+    if (!decided.ok) return decided;
+    return ok({
+      appends: [{ streamId, streamType: spec.streamType, expectedVersion: version, events: decided.value }],
+      result: resultOf(state, version + decided.value.length),
+    });
+  });
 }

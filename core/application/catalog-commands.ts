@@ -3,7 +3,7 @@ import type { EventStore } from '../ports/event-store.ts';
 import type { CatalogEvent, CatalogState, defineCatalogEntity } from '../shared/catalog-entity.ts';
 import { streamIdOf } from '../shared/event.ts';
 import { notFound, ok, type Result } from '../shared/result.ts';
-import { GROUPS, HOSTS, IMAGES, load, loadMany, type AggregateSpec } from './aggregates.ts';
+import { GROUPS, HOSTS, IMAGES, changeAggregate, load, loadMany, type AggregateSpec } from './aggregates.ts';
 import { checkExpected, runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
 import type { Ids } from './ports.ts';
 
@@ -43,29 +43,14 @@ export function catalogCommands<P extends string, F extends object, S extends Ca
       });
     },
 
-    update(meta: CommandMeta, id: string, changes: Partial<Record<keyof F, unknown>>): Promise<CommandOutcome<EntityCommandResult>> {
-      return runCommand(store, meta, async () => {
-        const { state, version } = await load(store, spec, id);
-        const expected = checkExpected(meta, streamOf(id), version);
-        if (!expected.ok) return expected;
+    update: (meta: CommandMeta, id: string, changes: Partial<Record<keyof F, unknown>>): Promise<CommandOutcome<EntityCommandResult>> =>
+      changeAggregate(store, meta, spec, id, async (state) => {
         const refs = await checkRefs(changes);
-        if (!refs.ok) return refs;
-        const decided = entity.update({ id, changes }, state);
-        if (!decided.ok) return decided;
-        return ok({ appends: [append(id, version, decided.value)], result: { id, version: version + decided.value.length } });
-      });
-    },
+        return refs.ok ? entity.update({ id, changes }, state) : refs;
+      }, (_state, version) => ({ id, version })),
 
-    remove(meta: CommandMeta, id: string): Promise<CommandOutcome<EntityCommandResult>> {
-      return runCommand(store, meta, async () => {
-        const { state, version } = await load(store, spec, id);
-        const expected = checkExpected(meta, streamOf(id), version);
-        if (!expected.ok) return expected;
-        const decided = entity.remove({ id }, state);
-        if (!decided.ok) return decided;
-        return ok({ appends: [append(id, version, decided.value)], result: { id, version: version + 1 } });
-      });
-    },
+    remove: (meta: CommandMeta, id: string): Promise<CommandOutcome<EntityCommandResult>> =>
+      changeAggregate(store, meta, spec, id, (state) => entity.remove({ id }, state), (_state, version) => ({ id, version })),
   };
 }
 

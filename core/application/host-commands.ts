@@ -7,7 +7,7 @@ import { updateHost, type UpdateHost } from '../hosts/update-host.ts';
 import type { EventStore, StreamAppend } from '../ports/event-store.ts';
 import { streamIdOf } from '../shared/event.ts';
 import { invalid, notFound, ok, type Result } from '../shared/result.ts';
-import { GROUPS, HOSTS, IMAGES, STORAGE_NODES, load } from './aggregates.ts';
+import { GROUPS, HOSTS, IMAGES, STORAGE_NODES, changeAggregate, load } from './aggregates.ts';
 import { checkExpected, runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
 import type { Ids, Memberships } from './ports.ts';
 
@@ -91,17 +91,9 @@ export function hostCommands(store: EventStore, ids: Ids, memberships: Membershi
       });
     },
 
-    reportInventory(meta: CommandMeta, hostId: string, inventory: unknown): Promise<CommandOutcome<HostCommandResult>> {
-      return runCommand(store, meta, async () => {
-        const { state, version } = await load(store, HOSTS, hostId);
-        const decided = reportInventory({ hostId, inventory }, state);
-        if (!decided.ok) return decided;
-        return ok({
-          appends: [{ streamId: streamOf(hostId), streamType: HOST_STREAM, expectedVersion: version, events: decided.value }],
-          result: { hostId, version: version + decided.value.length },
-        });
-      });
-    },
+    reportInventory: (meta: CommandMeta, hostId: string, inventory: unknown): Promise<CommandOutcome<HostCommandResult>> =>
+      changeAggregate(store, meta, HOSTS, hostId, (state) => reportInventory({ hostId, inventory }, state),
+        (_state, version) => ({ hostId, version }), { checkVersion: false }),
 
     /**
      * Imports a FOG host CSV. Every line is checked (format, MAC, name, image,

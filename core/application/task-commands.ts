@@ -10,8 +10,8 @@ import { replayTask } from '../tasks/replay-task.ts';
 import { GROUP_RUN_STREAM, startGroupRun } from '../tasks/start-group-run.ts';
 import { TASK_STREAM, type TaskEvent } from '../tasks/task.ts';
 import { applyNewTaskEvents, type TaskEffect, type TaskSnapshot } from '../tasks/task-machine.ts';
-import { GROUPS, HOSTS, IMAGES, TASKS, load, loadMany } from './aggregates.ts';
-import { checkExpected, runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
+import { GROUPS, HOSTS, IMAGES, TASKS, changeAggregate, load, loadMany } from './aggregates.ts';
+import { runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
 import type { Ids } from './ports.ts';
 
 export interface TaskCommandResult {
@@ -67,18 +67,11 @@ export function taskCommands(store: EventStore, ids: Ids, runEffects: TaskEffect
     meta: CommandMeta, taskId: string, decide: (snapshot: TaskSnapshot) => Result<TaskEvent[]>,
   ): Promise<CommandOutcome<TaskCommandResult>> {
     let effects: TaskEffect[] = [];
-    const outcome = await runCommand(store, meta, async () => {
-      const { state, version } = await load(store, TASKS, taskId);
-      const expected = checkExpected(meta, taskStream(taskId), version);
-      if (!expected.ok) return expected;
+    const outcome = await changeAggregate(store, meta, TASKS, taskId, (state) => {
       const decided = decide(state);
-      if (!decided.ok) return decided;
-      effects = effectsOf(state, decided.value);
-      return ok({
-        appends: [{ streamId: taskStream(taskId), streamType: TASK_STREAM, expectedVersion: version, events: decided.value }],
-        result: { taskId, version: version + decided.value.length },
-      });
-    });
+      if (decided.ok) effects = effectsOf(state, decided.value);
+      return decided;
+    }, (_state, version): TaskCommandResult => ({ taskId, version }));
     if (outcome.ok && !outcome.replayed && effects.length) runEffects(taskId, effects);
     return outcome;
   }

@@ -1,8 +1,8 @@
 import type { EventStore } from '../ports/event-store.ts';
 import { streamIdOf } from '../shared/event.ts';
 import { conflict, notFound, ok, type Result } from '../shared/result.ts';
-import { changeUserRole, createUser, disableUser, enableUser, USER_STREAM, validatePassword, validateUsername, type UserState } from '../users/user.ts';
-import { USERS, load } from './aggregates.ts';
+import { changeUserRole, createUser, disableUser, enableUser, USER_STREAM, validatePassword, validateUsername, type UserEvent, type UserState } from '../users/user.ts';
+import { USERS, changeAggregate } from './aggregates.ts';
 import { runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
 import type { Credentials, Directory, Ids } from './ports.ts';
 
@@ -22,6 +22,12 @@ export function userCommands(store: EventStore, ids: Ids, credentials: Credentia
     const others = (await directory.activeAdminIds()).filter((id) => id !== userId);
     return others.length > 0 ? ok(undefined) : conflict(`${state.username} is the last active admin; make another user admin first`, 'role');
   }
+
+  /** A change to one user; If-Match is not applied (an API PATCH runs several of these under one request). */
+  const change = (meta: CommandMeta, userId: string, decide: (state: UserState) => Result<UserEvent[]> | Promise<Result<UserEvent[]>>) =>
+    changeAggregate(store, meta, USERS, userId, decide,
+      (state, version): UserCommandResult => ({ userId, username: state.status === 'absent' ? '' : state.username, version }),
+      { checkVersion: false });
 
   return {
     async create(meta: CommandMeta, input: { username: unknown; role: unknown; password: unknown }): Promise<CommandOutcome<UserCommandResult>> {
@@ -46,57 +52,29 @@ export function userCommands(store: EventStore, ids: Ids, credentials: Credentia
     async setPassword(meta: CommandMeta, userId: string, password: unknown): Promise<CommandOutcome<UserCommandResult>> {
       const checked = validatePassword(password);
       if (!checked.ok) return checked;
-      const outcome = await runCommand(store, meta, async () => {
-        const { state, version } = await load(store, USERS, userId);
-        if (state.status !== 'active') return notFound(`user ${userId} does not exist`);
-        return ok({
-          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: [{ type: 'UserPasswordChanged', data: { userId } }] }],
-          result: { userId, username: state.username, version: version + 1 },
-        });
-      });
+      const outcome = await change(meta, userId, (state) =>
+        state.status === 'active' ? ok([{ type: 'UserPasswordChanged', data: { userId } }]) : notFound(`user ${userId} does not exist`));
       if (outcome.ok && !outcome.replayed) await credentials.setPassword(userId, checked.value);
       return outcome;
     },
 
     changeRole: (meta: CommandMeta, userId: string, role: unknown) =>
-      runCommand(store, meta, async () => {
-        const { state, version } = await load(store, USERS, userId);
+      change(meta, userId, async (state) => {
         const decided = changeUserRole({ userId, role }, state);
         if (!decided.ok) return decided;
         const guard = await keepsAnAdmin(userId, state, decided.value.length > 0 && role !== 'admin');
-        if (!guard.ok) return guard;
-        const username = state.status === 'absent' ? '' : state.username;
-        return ok({
-          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: decided.value }],
-          result: { userId, username, version: version + decided.value.length },
-        });
+        return guard.ok ? decided : guard;
       }),
 
     disable: (meta: CommandMeta, userId: string) =>
-      runCommand(store, meta, async () => {
-        const { state, version } = await load(store, USERS, userId);
+      change(meta, userId, async (state) => {
         const decided = disableUser({ userId }, state);
         if (!decided.ok) return decided;
         const guard = await keepsAnAdmin(userId, state, true);
-        if (!guard.ok) return guard;
-        const username = state.status === 'absent' ? '' : state.username;
-        return ok({
-          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: decided.value }],
-          result: { userId, username, version: version + 1 },
-        });
+        return guard.ok ? decided : guard;
       }),
 
-    enable: (meta: CommandMeta, userId: string) =>
-      runCommand(store, meta, async () => {
-        const { state, version } = await load(store, USERS, userId);
-        const decided = enableUser({ userId }, state);
-        if (!decided.ok) return decided;
-        const username = state.status === 'absent' ? '' : state.username;
-        return ok({
-          appends: [{ streamId: streamOf(userId), streamType: USER_STREAM, expectedVersion: version, events: decided.value }],
-          result: { userId, username, version: version + decided.value.length },
-        });
-      }),
+    enable: (meta: CommandMeta, userId: string) => change(meta, userId, (state) => enableUser({ userId }, state)),
 
     /** Records a login or a token issue: facts for the audit trail (the secrets are elsewhere). */
     recordFact: (meta: CommandMeta, userId: string, event: { type: 'UserLoggedIn' | 'ApiTokenIssued' | 'ApiTokenRevoked'; data: object }) =>
