@@ -74,4 +74,9 @@ export interface Schema {
   };
   rm_users: { user_id: string; username: string; role: string; disabled: boolean; created_at: Timestamp };
   rm_event_subjects: { subject: string; global_position: number };
+  dhcp_leases: {
+    mac: string; ip: string; host_id: string | null; hostname: string | null;
+    expires_at: Timestamp; updated_at: Generated<Date>;
+  };
+  rm_boot_stages: { mac: string; stage: string; host_id: string | null; at: Timestamp; detail: Json };
 }

@@ -1,0 +1,21 @@
+import type { BootObservation } from '../../core/boot/boot-stage.ts';
+
+/** A registered host as the boot responders need it, answered from memory. */
+export interface KnownHost {
+  hostId: string;
+  hostName: string;
+  /** The host's registered IPv4 address, used as a DHCP reservation when it falls in the pool. */
+  ip: string | null;
+}
+
+/**
+ * The narrow interface every boot responder (DHCP, TFTP, HTTP boot routes)
+ * has to the rest of brume: who a MAC is, and a place to report what it saw.
+ * Neither call may wait on the database; `observe` queues and returns.
+ */
+export interface ResponderBackend {
+  /** The registered host owning this MAC (lowercase, colons), or null when unknown. */
+  hostFor(mac: string): KnownHost | null;
+  /** Records a boot stage; rate-limited and written in the background by the implementation. */
+  observe(observation: BootObservation): void;
+}
