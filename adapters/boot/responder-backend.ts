@@ -18,4 +18,12 @@ export interface ResponderBackend {
   hostFor(mac: string): KnownHost | null;
   /** Records a boot stage; rate-limited and written in the background by the implementation. */
   observe(observation: BootObservation): void;
+  /**
+   * Records a boot stage when only the client's IPv4 address is known (TFTP,
+   * HTTP): the implementation finds the MAC from recent DHCP answers or the
+   * kernel's neighbour table, and drops the observation if it cannot.
+   */
+  observeAddress(ip: string, stage: BootObservation['stage'], detail: Record<string, string>): void;
+  /** Tells the backend which MAC now uses an address (DHCP answers), so later TFTP/HTTP requests can be attributed. */
+  noteAddress(ip: string, mac: string): void;
 }
