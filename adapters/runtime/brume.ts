@@ -11,6 +11,8 @@ import { BOOT_INDEX_EVENT_TYPES, BootIndex } from '../../projections/memory/boot
 import { groupsOfHost } from '../../projections/sql/queries.ts';
 import { readModelSubscription } from '../../projections/sql/read-models.ts';
 import { DataDirLock } from './data-dir-lock.ts';
+import { BootActivity } from '../boot/boot-activity.ts';
+import { BootTokens } from '../boot/boot-tokens.ts';
 
 export interface Brume {
   database: Database;
@@ -19,6 +21,10 @@ export interface Brume {
   credentials: SqlCredentials;
   readModels: CatchUpSubscription;
   bootIndex: BootIndex;
+  /** What booting machines did (the boot responders' backend); written to the log in the background. */
+  bootActivity: BootActivity;
+  /** One-time tokens handed to booted clients in their boot script. */
+  bootTokens: BootTokens;
   /** Waits until the read models include the event at `position` (read-your-writes for the API and CLI). */
   settle(position: number | undefined, timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -57,6 +63,8 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
   const credentials = new SqlCredentials(database.db);
   const readModels = readModelSubscription(database.db, (e) => log('error', `read models: ${(e as Error).message}`));
   const bootIndex = new BootIndex();
+  const bootActivity = new BootActivity(bootIndex, store, { log });
+  const bootTokens = new BootTokens(bootIndex, store, { log });
   const bootSubscription = new CatchUpSubscription(
     database.db, 'boot-index', async (events) => { for (const e of events) bootIndex.apply(e); },
     { durable: false, batchSize: 5000, types: BOOT_INDEX_EVENT_TYPES },
@@ -89,13 +97,14 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
     const wake = () => { readModels.wake(); bootSubscription.wake(); };
     store.local.on('appended', wake);
     stopListening.push(await database.listen(wake));
+    bootActivity.start();
   } else {
     await readModels.stop();
     await bootSubscription.stop();
   }
 
   return {
-    database, store, commands, credentials, readModels, bootIndex,
+    database, store, commands, credentials, readModels, bootIndex, bootActivity, bootTokens,
     async settle(position, timeoutMs = 5000) {
       if (!position) return true;
       const target = await checkpointOf(database.db, position);
@@ -109,6 +118,8 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
       return a && b;
     },
     async close() {
+      await bootActivity.close();
+      await bootTokens.settled();
       for (const stop of stopListening) await stop();
       await readModels.stop();
       await bootSubscription.stop();

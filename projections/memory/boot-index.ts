@@ -10,6 +10,7 @@ export interface BootEntry {
   mac: string;
   hostId: string;
   hostName: string;
+  ip: string | null;
   imageId: string | null;
   ignoreForImaging: boolean;
   pendingTask: PendingTask | null;
@@ -19,6 +20,7 @@ export interface PendingTask {
   taskId: string;
   typeId: number;
   typeSlug: string;
+  typeName: string;
   state: 'queued' | 'checked-in' | 'in-progress';
   imageId: string | null;
 }
@@ -32,6 +34,7 @@ export type BootDecision =
 interface HostRecord {
   hostId: string;
   name: string;
+  ip: string | null;
   imageId: string | null;
   macs: HostMac[];
   task: PendingTask | null;
@@ -41,18 +44,30 @@ interface HostRecord {
 export const BOOT_INDEX_EVENT_TYPES = [
   'HostRegistered', 'HostUpdated', 'HostDeleted',
   'TaskCreated', 'TaskCheckedIn', 'TaskStarted', 'TaskRequeued', 'TaskCompleted', 'TaskFailed', 'TaskCancelled',
+  'ImageCreated', 'ImageUpdated', 'ImageDeleted', 'BootTokenIssued',
 ] as const;
+
+/** An image as the boot menu lists it. */
+export interface BootImage {
+  imageId: string;
+  name: string;
+}
 
 export class BootIndex {
   private readonly hosts = new Map<string, HostRecord>();
   private readonly byMac = new Map<string, HostRecord>();
+  private readonly images = new Map<string, BootImage>();
+  /** Digest of the newest boot token per active task; gone when the task ends. */
+  private readonly tokenDigests = new Map<string, string>();
+  /** Active (queued, checked-in, in-progress) task id -> host id. */
+  private readonly activeTasks = new Map<string, string>();
 
   /** Folds one event in. Pure memory work; called by the subscription in commit order. */
   apply(event: RecordedEvent): void {
     const d = event.data as Record<string, any>;
     switch (event.type) {
       case 'HostRegistered': {
-        const host: HostRecord = { hostId: d.hostId, name: d.name, imageId: d.imageId, macs: d.macs, task: null };
+        const host: HostRecord = { hostId: d.hostId, name: d.name, ip: d.ip ?? null, imageId: d.imageId, macs: d.macs, task: null };
         this.hosts.set(host.hostId, host);
         for (const m of host.macs) this.byMac.set(m.mac, host);
         return;
@@ -62,6 +77,7 @@ export class BootIndex {
         if (!host) return;
         if (d.changes.name !== undefined) host.name = d.changes.name;
         if (d.changes.imageId !== undefined) host.imageId = d.changes.imageId;
+        if (d.changes.ip !== undefined) host.ip = d.changes.ip;
         if (d.changes.macs !== undefined) {
           for (const m of host.macs) if (this.byMac.get(m.mac) === host) this.byMac.delete(m.mac);
           host.macs = d.changes.macs;
@@ -73,13 +89,38 @@ export class BootIndex {
         const host = this.hosts.get(d.hostId);
         if (!host) return;
         for (const m of host.macs) if (this.byMac.get(m.mac) === host) this.byMac.delete(m.mac);
+        if (host.task) {
+          this.tokenDigests.delete(host.task.taskId);
+          this.activeTasks.delete(host.task.taskId);
+        }
         this.hosts.delete(d.hostId);
         return;
       }
       case 'TaskCreated': {
         const host = this.hosts.get(d.hostId);
         if (!host) return;
-        host.task = { taskId: d.taskId, typeId: d.typeId, typeSlug: taskTypeFor(d.typeId)?.slug ?? String(d.typeId), state: 'queued', imageId: d.imageId };
+        this.activeTasks.set(d.taskId, d.hostId);
+        const type = taskTypeFor(d.typeId);
+        host.task = {
+          taskId: d.taskId, typeId: d.typeId, typeSlug: type?.slug ?? String(d.typeId), typeName: type?.name ?? `task type ${d.typeId}`,
+          state: 'queued', imageId: d.imageId,
+        };
+        return;
+      }
+      case 'ImageCreated':
+        this.images.set(d.id, { imageId: d.id, name: d.name });
+        return;
+      case 'ImageUpdated': {
+        const image = this.images.get(d.id);
+        if (image && d.changes.name !== undefined) image.name = d.changes.name;
+        return;
+      }
+      case 'ImageDeleted':
+        this.images.delete(d.id);
+        return;
+      case 'BootTokenIssued': {
+        const host = this.hosts.get(d.hostId);
+        if (host?.task?.taskId === d.taskId) this.tokenDigests.set(d.taskId, d.tokenDigest);
         return;
       }
       default: {
@@ -88,7 +129,11 @@ export class BootIndex {
         if (event.type === 'TaskCheckedIn') host.task.state = 'checked-in';
         else if (event.type === 'TaskStarted') host.task.state = 'in-progress';
         else if (event.type === 'TaskRequeued') host.task.state = 'queued';
-        else if (event.type === 'TaskCompleted' || event.type === 'TaskFailed' || event.type === 'TaskCancelled') host.task = null;
+        else if (event.type === 'TaskCompleted' || event.type === 'TaskFailed' || event.type === 'TaskCancelled') {
+          host.task = null;
+          this.tokenDigests.delete(d.taskId);
+          this.activeTasks.delete(d.taskId);
+        }
       }
     }
   }
@@ -99,12 +144,33 @@ export class BootIndex {
     if (!host) return { kind: 'unknown', mac };
     const own = host.macs.find((m) => m.mac === mac)!;
     const entry: BootEntry = {
-      mac, hostId: host.hostId, hostName: host.name, imageId: host.imageId,
+      mac, hostId: host.hostId, hostName: host.name, ip: host.ip, imageId: host.imageId,
       ignoreForImaging: own.ignoreForImaging, pendingTask: host.task,
     };
     // A NIC flagged "ignore for imaging" boots normally but never runs the host's imaging task.
     if (host.task && !own.ignoreForImaging) return { kind: 'task', entry, task: host.task };
     return { kind: 'menu', entry };
+  }
+
+  /** The registered host owning a MAC, for the DHCP/TFTP responders. */
+  hostFor(mac: string): { hostId: string; hostName: string; ip: string | null } | null {
+    const host = this.byMac.get(mac);
+    return host ? { hostId: host.hostId, hostName: host.name, ip: host.ip } : null;
+  }
+
+  /** Images by name, for the boot menu's "deploy an image". */
+  imageList(): BootImage[] {
+    return [...this.images.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Whether a task is queued, checked in or in progress. */
+  hasActiveTask(taskId: string): boolean {
+    return this.activeTasks.has(taskId);
+  }
+
+  /** The digest of the newest boot token of an active task, if one was issued. */
+  tokenDigestOf(taskId: string): string | undefined {
+    return this.tokenDigests.get(taskId);
   }
 
   get size(): { hosts: number; macs: number } {

@@ -18,6 +18,8 @@ export function subjectsOf(event: RecordedEvent): string[] {
     for (const t of d.tasks as { hostId: string }[]) subjects.add(`host-${t.hostId}`);
   }
   if (typeof d.groupRunId === 'string') subjects.add(`group-run-${d.groupRunId}`);
+  // Boot tokens live on the machine's boot stream but belong to a task's story too.
+  if (event.type === 'BootTokenIssued') subjects.add(`task-${d.taskId}`);
   return [...subjects];
 }
 

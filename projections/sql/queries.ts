@@ -251,3 +251,10 @@ export async function tailStart(db: Kysely<Schema>, filter: EventFilter, count: 
     .orderBy('transaction_id', 'desc').orderBy('global_position', 'desc').offset(count).limit(1).execute();
   return rows[0]?.global_position;
 }
+
+/** The last recorded sighting of each boot stage for these MACs, newest first. */
+export async function bootStagesOf(db: Kysely<Schema>, macs: string[]) {
+  if (macs.length === 0) return [];
+  const rows = await db.selectFrom('rm_boot_stages').selectAll().where('mac', 'in', macs).orderBy('at', 'desc').execute();
+  return rows.map((r) => ({ mac: r.mac, stage: r.stage, at: new Date(r.at), detail: r.detail as Record<string, string> }));
+}

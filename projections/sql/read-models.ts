@@ -3,6 +3,7 @@ import type { Schema } from '../../adapters/database/schema.ts';
 import { CatchUpSubscription, lockSubscription } from '../../adapters/event-store/subscription.ts';
 import { readAllWith } from '../../adapters/event-store/sql-event-store.ts';
 import type { RecordedEvent } from '../../core/shared/event.ts';
+import { bootStagesProjection } from './boot-stages.ts';
 import { groupsProjection, imagesProjection, storageNodesProjection } from './catalog.ts';
 import { eventSubjectsProjection } from './event-subjects.ts';
 import { hostsProjection } from './hosts.ts';
@@ -13,7 +14,7 @@ import { usersProjection } from './users.ts';
 
 /** Order matters where one model reads another's rows in the same batch (tasks read host names). */
 export const SQL_PROJECTIONS: readonly SqlProjection[] = [
-  hostsProjection, groupsProjection, imagesProjection, storageNodesProjection, tasksProjection, usersProjection, eventSubjectsProjection,
+  hostsProjection, groupsProjection, imagesProjection, storageNodesProjection, tasksProjection, usersProjection, bootStagesProjection, eventSubjectsProjection,
 ];
 
 export const READ_MODELS_SUBSCRIPTION = 'read-models';

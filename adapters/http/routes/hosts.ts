@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../database/schema.ts';
-import { getHost, listGroups, listHosts, listTasks } from '../../../projections/sql/queries.ts';
+import { bootStagesOf, getHost, listGroups, listHosts, listTasks } from '../../../projections/sql/queries.ts';
+import type { BootActivity } from '../../boot/boot-activity.ts';
 import { commandMetaOf, respond } from '../command.ts';
 import type { RouteModule } from '../context.ts';
 import { checkCursor, recentEvents } from '../query.ts';
@@ -41,20 +42,40 @@ export interface HostBody {
 const HISTORY_LENGTH = 50;
 const TASKS_SHOWN = 20;
 
-/** A host with its groups, its last tasks and its recent history. */
-async function hostDetail(db: Kysely<Schema>, hostId: string) {
+/**
+ * The last sighting of each boot stage per MAC: the recorded ones, made
+ * fresher by what this server saw since (sightings between two recorded
+ * events live only in memory).
+ */
+async function bootStagesFor(db: Kysely<Schema>, activity: BootActivity, macs: string[]) {
+  const latest = new Map<string, { mac: string; stage: string; at: Date; detail: Record<string, string> }>();
+  for (const row of await bootStagesOf(db, macs)) latest.set(`${row.mac} ${row.stage}`, row);
+  for (const mac of macs) {
+    for (const seen of activity.latest(mac)) {
+      const known = latest.get(`${mac} ${seen.stage}`);
+      if (!known || known.at < seen.at) latest.set(`${mac} ${seen.stage}`, { mac, stage: seen.stage, at: seen.at, detail: seen.detail });
+    }
+  }
+  return [...latest.values()].sort((a, b) => b.at.getTime() - a.at.getTime());
+}
+
+/** A host with its groups, its last tasks, its boot stages and its recent history. */
+async function hostDetail(db: Kysely<Schema>, activity: BootActivity, hostId: string) {
   const host = await getHost(db, hostId);
   if (!host) return undefined;
   const memberOf = new Set(host.groupIds as string[]);
-  const [groups, tasks, history] = await Promise.all([
+  const macs = (host.macs as { mac: string }[]).map((m) => m.mac);
+  const [groups, tasks, history, bootStages] = await Promise.all([
     listGroups(db),
     listTasks(db, { hostId, limit: TASKS_SHOWN }),
     recentEvents(db, `host-${hostId}`, HISTORY_LENGTH),
+    bootStagesFor(db, activity, macs),
   ]);
   return {
     ...host,
     groups: groups.filter((g) => memberOf.has(g.id)).map((g) => ({ id: g.id, name: g.name })),
     tasks: tasks.items,
+    bootStages,
     history,
   };
 }
@@ -85,7 +106,7 @@ export const hostRoutes: RouteModule = (api, { brume }) => {
 
   getById(api, {
     path: '/api/hosts', tag: 'hosts', summary: 'A host with its groups, its last 20 tasks and its recent history', what: 'host',
-    load: (hostId) => hostDetail(db, hostId),
+    load: (hostId) => hostDetail(db, brume.bootActivity, hostId),
   });
 
   api.patch<{ Params: { id: string }; Body: HostBody }>('/api/hosts/:id', {
