@@ -13,6 +13,8 @@ import { readModelSubscription } from '../../projections/sql/read-models.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { BootActivity } from '../boot/boot-activity.ts';
 import { BootTokens } from '../boot/boot-tokens.ts';
+import { wakeOnLanEffects } from '../wake-on-lan/task-effect-runner.ts';
+import type { WolConfig } from '../wake-on-lan/wol-config.ts';
 
 export interface Brume {
   database: Database;
@@ -36,6 +38,8 @@ export interface OpenOptions {
   /** Keep the read models and the boot index current in the background (the server does; one-shot CLI commands need not). */
   follow?: boolean;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Where Wake-on-LAN packets go; without it no host can be woken (tasks say why). */
+  wakeOnLan?: WolConfig;
 }
 
 /** A new command's metadata; the command id doubles as correlation id unless one is given. */
@@ -69,8 +73,14 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
     database.db, 'boot-index', async (events) => { for (const e of events) bootIndex.apply(e); },
     { durable: false, batchSize: 5000, types: BOOT_INDEX_EVENT_TYPES },
   );
-  const commands = createCommands({
+  let commands: Commands | undefined;
+  const wakeOnLan = wakeOnLanEffects({
+    store, log, commands: () => commands!,
+    config: options.wakeOnLan ?? { subnets: [], defaultTargets: [], port: 9 },
+  });
+  commands = createCommands({
     store,
+    runTaskEffects: wakeOnLan,
     ids: { next: () => randomUUID() },
     credentials,
     directory: {
@@ -118,6 +128,7 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
       return a && b;
     },
     async close() {
+      await wakeOnLan.idle();
       await bootActivity.close();
       await bootTokens.settled();
       for (const stop of stopListening) await stop();

@@ -1,5 +1,6 @@
 import { assign, initialTransition, setup, transition, type SnapshotFrom } from 'xstate';
 import type { TaskCreatedData, TaskEvent, TaskProgress, TaskStatus } from './task.ts';
+import { taskTypeFor } from './task-types.ts';
 
 /**
  * The task lifecycle. The machine's events ARE the task's domain events, so
@@ -30,14 +31,19 @@ type MachineEvent = { [E in TaskEvent as E['type']]: { type: E['type'] } & E['da
 
 export type TaskEffect = { type: 'wakeHost' } | { type: 'releaseSlot' };
 
+/** FOG's Wake-Up task (14): sending the packets is the whole task, so creating one always wakes. */
+export const WAKE_UP_TYPE_ID = taskTypeFor('wake-up')!.id;
+
 export const taskMachine = setup({
   types: { context: {} as TaskContext, events: {} as MachineEvent },
   actions: {
     wakeHost: () => {},
     releaseSlot: () => {},
+    // A transition with neither target nor action counts as refused by `can()`; this gives it one.
+    keepRecord: () => {},
   },
   guards: {
-    wantsWake: ({ event }) => event.type === 'TaskCreated' && event.options.wakeBefore,
+    wantsWake: ({ event }) => event.type === 'TaskCreated' && (event.options.wakeBefore || event.typeId === WAKE_UP_TYPE_ID),
   },
 }).createMachine({
   id: 'task',
@@ -59,6 +65,8 @@ export const taskMachine = setup({
         TaskStarted: { target: 'in-progress', actions: assign(({ event }) => ({ startedAt: event.at })) },
         TaskFailed: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason })) },
         TaskCancelled: { target: 'cancelled', actions: assign(({ event }) => ({ reason: event.reason })) },
+        // A record for the auditor: the wake is sent while the task waits for its machine.
+        TaskWakeOnLanSent: { actions: 'keepRecord' },
       },
     },
     'checked-in': {

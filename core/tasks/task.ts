@@ -41,10 +41,26 @@ export type TaskFailed = TaskEventOf<'TaskFailed', { reason: string; command: st
 export type TaskCancelled = TaskEventOf<'TaskCancelled', { reason: string }>;
 /** The client stopped polling past its deadline: it loses its place, the task waits again. */
 export type TaskRequeued = TaskEventOf<'TaskRequeued', { reason: string }>;
+/**
+ * Wake-on-LAN went out for the task (or could not): for which MACs, to which
+ * addresses, which sends failed and why those targets. It changes no state;
+ * it is on the stream so an auditor can see whether and where a machine was woken.
+ */
+export type TaskWakeOnLanSent = TaskEventOf<'TaskWakeOnLanSent', WakeOnLanRecord>;
+
+export interface WakeOnLanRecord {
+  macs: string[];
+  port: number;
+  /** Addresses at least one packet was handed to the network for. */
+  sentTo: string[];
+  failed: { address: string; error: string }[];
+  /** Why these targets (`host 192.0.2.50 is in 192.0.2.0/24`), or why none. */
+  basis: string;
+}
 
 export type TaskEvent =
   | TaskCreated | TaskCheckedIn | TaskStarted | TaskProgressed
-  | TaskCompleted | TaskFailed | TaskCancelled | TaskRequeued;
+  | TaskCompleted | TaskFailed | TaskCancelled | TaskRequeued | TaskWakeOnLanSent;
 
 export const TASK_STREAM = 'task';
 

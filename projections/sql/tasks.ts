@@ -56,6 +56,9 @@ export const tasksProjection: SqlProjection = {
       case 'TaskRequeued':
         Object.assign(next, { state: 'queued', checked_in_at: null, check_in_deadline: null });
         break;
+      case 'TaskWakeOnLanSent':
+        // Changes no column but the version: If-Match must match the stream.
+        break;
       default:
         return;
     }

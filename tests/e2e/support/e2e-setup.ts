@@ -11,6 +11,13 @@ const E2E_FILES: [string, string][] = [
   ['/usr/lib/ipxe/qemu/efi-virtio.rom', 'ipxe-qemu'], ['/usr/share/OVMF/OVMF_CODE.fd', 'ovmf'],
 ];
 
+/** Namespace names carry the creating process's pid; a run still going keeps its namespaces. */
+function ownerAlive(name: string): boolean {
+  const pid = Number(/-(\d+)-[a-z0-9]+$/.exec(name)?.[1]);
+  if (!pid) return false;
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
 function has(program: string): boolean {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
     try { accessSync(`${dir}/${program}`, constants.X_OK); return true; } catch { /* next */ }
@@ -37,6 +44,6 @@ export default async function setup(): Promise<void> {
       + 'Install them with: sudo infra/test-peers/install.sh');
   }
   for (const name of (await sh('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0] ?? '')) {
-    if (name.startsWith(NS_PREFIX)) await sh('ip', ['netns', 'del', name]).catch(() => {});
+    if (name.startsWith(NS_PREFIX) && !ownerAlive(name)) await sh('ip', ['netns', 'del', name]).catch(() => {});
   }
 }

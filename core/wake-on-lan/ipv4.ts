@@ -1,0 +1,72 @@
+/**
+ * The little IPv4 arithmetic Wake-on-LAN needs: which configured subnet
+ * holds an address, and that subnet's broadcast address. Addresses are
+ * handled as unsigned 32-bit numbers.
+ */
+
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const DOTTED_QUAD = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+
+/**
+ * Reads a dotted-quad IPv4 address; null when it is not one (no leading
+ * zeros, which some tools read as octal).
+ *
+ * @example
+ * parseIpv4('192.0.2.1') // 3221225985
+ */
+export function parseIpv4(text: string): number | null {
+  const match = DOTTED_QUAD.exec(text.trim());
+  if (!match) return null;
+  return ((Number(match[1]) << 24) | (Number(match[2]) << 16) | (Number(match[3]) << 8) | Number(match[4])) >>> 0;
+}
+
+/** @example formatIpv4(3221225985) // '192.0.2.1' */
+export const formatIpv4 = (value: number): string =>
+  [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.');
+
+/** The netmask of a prefix length, e.g. 24 -> 255.255.255.0, as a number. */
+export const maskOf = (prefix: number): number => (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
+
+export interface Ipv4Network {
+  /** The network address, host bits zero, e.g. `192.0.2.0`. */
+  network: string;
+  prefix: number;
+}
+
+/**
+ * Reads `a.b.c.d/n`. A /31 or /32 has no broadcast address to wake through,
+ * and host bits must be zero so a typo (`192.0.2.7/24`) is not silently
+ * taken for another network.
+ *
+ * @example
+ * parseCidr('192.0.2.0/24') // { ok: true, value: { network: '192.0.2.0', prefix: 24 } }
+ */
+export function parseCidr(text: string): { ok: true; value: Ipv4Network } | { ok: false; message: string } {
+  const [address, prefixText, ...rest] = text.trim().split('/');
+  const base = parseIpv4(address ?? '');
+  if (base === null || prefixText === undefined || rest.length || !/^\d{1,2}$/.test(prefixText) || Number(prefixText) > 32) {
+    return { ok: false, message: `"${text}" is not a subnet such as 192.0.2.0/24` };
+  }
+  const prefix = Number(prefixText);
+  if (prefix > 30) return { ok: false, message: `"${text}" has no broadcast address; use a prefix of /30 or shorter` };
+  const network = (base & maskOf(prefix)) >>> 0;
+  if (network !== base) {
+    return { ok: false, message: `"${text}" has host bits set; its network is ${formatIpv4(network)}/${prefix}` };
+  }
+  return { ok: true, value: { network: formatIpv4(network), prefix } };
+}
+
+/** Whether `ip` lies in the network. */
+export function contains(net: Ipv4Network, ip: number): boolean {
+  const mask = maskOf(net.prefix);
+  return ((ip & mask) >>> 0) === parseIpv4(net.network);
+}
+
+/**
+ * The network's broadcast address (all host bits set).
+ *
+ * @example
+ * broadcastOf({ network: '192.0.2.0', prefix: 24 }) // '192.0.2.255'
+ */
+export const broadcastOf = (net: Ipv4Network): string =>
+  formatIpv4(((parseIpv4(net.network) ?? 0) | ~maskOf(net.prefix)) >>> 0);
