@@ -147,8 +147,11 @@ export class BootIndex {
       mac, hostId: host.hostId, hostName: host.name, ip: host.ip, imageId: host.imageId,
       ignoreForImaging: own.ignoreForImaging, pendingTask: host.task,
     };
-    // A NIC flagged "ignore for imaging" boots normally but never runs the host's imaging task.
-    if (host.task && !own.ignoreForImaging) return { kind: 'task', entry, task: host.task };
+    // A NIC flagged "ignore for imaging" boots normally but never runs the host's imaging task, and
+    // server-side tasks (Wake-Up, snapins) run on the server: the machine itself just sees its menu.
+    if (host.task && !own.ignoreForImaging && taskTypeFor(host.task.typeId)?.kind !== 'server-side') {
+      return { kind: 'task', entry, task: host.task };
+    }
     return { kind: 'menu', entry };
   }
 

@@ -31,6 +31,11 @@ describe('the boot index (in memory, by MAC)', () => {
     await settle(await c.tasks.cancel(commandMeta('t'), task.taskId, 'not today'));
     expect(brume.bootIndex.decide('52:54:00:bb:00:01').kind).toBe('menu');
 
+    // A server-side task (snapins run through the installed OS's agent) never takes over the machine's boot.
+    const snapins = must(await settle(await c.tasks.createOnHost(commandMeta('t'), { type: 'deploy-all-snapins', hostId })));
+    expect(brume.bootIndex.decide('52:54:00:bb:00:01')).toMatchObject({ kind: 'menu', entry: { pendingTask: { taskId: snapins.taskId } } });
+    await settle(await c.tasks.cancel(commandMeta('t'), snapins.taskId, 'not today either'));
+
     await settle(await c.hosts.update(commandMeta('t'), hostId, { name: 'pxe-one', macs: ['52:54:00:bb:00:03'] }));
     expect(brume.bootIndex.decide('52:54:00:bb:00:01').kind).toBe('unknown');
     expect(brume.bootIndex.decide('52:54:00:bb:00:03')).toMatchObject({ kind: 'menu', entry: { hostName: 'pxe-one' } });
