@@ -7,6 +7,7 @@ import { authenticate, SESSION_COOKIE } from './auth.ts';
 import type { HttpConfig, RouteModule } from './context.ts';
 import { installErrorHandling } from './errors.ts';
 import { authRoutes } from './routes/auth.ts';
+import { bootRoutes } from './routes/boot.ts';
 import { eventRoutes } from './routes/events.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -23,7 +24,7 @@ export type { HttpConfig } from './context.ts';
 
 const ROUTES: RouteModule[] = [
   healthRoutes, authRoutes, tokenRoutes, hostRoutes, hostImportRoutes, groupRoutes, imageRoutes,
-  storageNodeRoutes, taskRoutes, taskTypeRoutes, eventRoutes, userRoutes,
+  storageNodeRoutes, taskRoutes, taskTypeRoutes, eventRoutes, userRoutes, bootRoutes,
 ];
 
 /** JSON bodies; the CSV import raises its own limit. */

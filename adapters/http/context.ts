@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { BrumeConfig } from '../runtime/config.ts';
 import type { Brume } from '../runtime/brume.ts';
+import type { BootHttpConfig } from './routes/boot.ts';
 
 /** The part of the configuration the HTTP server reads. */
-export type HttpConfig = Pick<BrumeConfig, 'httpHost' | 'httpPort' | 'logLevel' | 'sessionTtlSeconds'> & Partial<Pick<BrumeConfig, 'trustProxy'>>;
+export type HttpConfig = Pick<BrumeConfig, 'httpHost' | 'httpPort' | 'logLevel' | 'sessionTtlSeconds'> & Partial<Pick<BrumeConfig, 'trustProxy'>> & {
+  /** Where booting machines reach brume and how their menu behaves; defaults suit tests. */
+  boot?: BootHttpConfig;
+};
 
 /** What every route module gets: the running brume and the configuration. */
 export interface RouteContext {

@@ -88,6 +88,8 @@ export interface HarnessDatabase {
   url?: string | undefined;
   /** Called by close(), after brume has closed (e.g. to drop the database). */
   dispose?: () => Promise<void>;
+  /** Settings beyond TEST_HTTP_CONFIG (e.g. the boot routes' files directory). */
+  http?: Partial<HttpConfig>;
 }
 
 /** A fresh brume (in-memory PGlite, or the given PostgreSQL database) behind the API. */
@@ -110,7 +112,7 @@ export async function openApiHarness(database: HarnessDatabase = {}): Promise<Ap
     const onRoute = (route: RouteOptions) => {
       for (const method of [route.method].flat()) routes.push({ method, url: route.url });
     };
-    const app = buildApp(brume, TEST_HTTP_CONFIG, { onRoute });
+    const app = buildApp(brume, { ...TEST_HTTP_CONFIG, ...database.http }, { onRoute });
     await app.ready();
     return {
       brume, app, routes, userIds, tokens,

@@ -54,6 +54,10 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/users/:id': 'read',
   'POST /api/users': 'users:manage',
   'PATCH /api/users/:id': 'users:manage',
+  // Booting firmware cannot sign in; these answer from memory and reveal only what a MAC's own boot needs.
+  'GET /boot/ipxe': 'public',
+  'GET /boot/files/*': 'public',
+  'GET /boot/env/*': 'public',
 };
 
 /** The interactive docs (swagger-ui and its assets) are public, whatever files it serves. */

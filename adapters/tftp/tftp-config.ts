@@ -1,0 +1,65 @@
+import { isIPv4 } from 'node:net';
+import { resolve } from 'node:path';
+import { ConfigError } from '../runtime/config.ts';
+
+/** Where the TFTP server listens, what it serves and how far it lets clients negotiate. */
+export interface TftpConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  /** Absolute path of the boot-files directory (shared with the HTTP boot routes). */
+  bootFilesDir: string;
+  /** Cap on the negotiated windowsize (RFC 7440): clients asking more get this. */
+  maxWindow: number;
+  /** Cap on the negotiated blksize (RFC 2348): clients asking more get this. */
+  maxBlksize: number;
+}
+
+/** The TFTP variables, for `brume serve --help` and the docs, in the shape of CONFIG_VARIABLES. */
+export const TFTP_CONFIG_VARIABLES = [
+  ['BRUME_TFTP', 'auto', 'TFTP server: on, off, or auto (on unless DHCP mode is off)'],
+  ['BRUME_TFTP_HOST', '0.0.0.0', 'IPv4 address the TFTP server binds'],
+  ['BRUME_TFTP_PORT', '69', 'UDP port of the TFTP server (below 1024 needs root or CAP_NET_BIND_SERVICE)'],
+  ['BRUME_BOOT_FILES_DIR', './boot-files', 'boot files served by TFTP and HTTP; fill it with infra/boot-files/install-ipxe.sh'],
+  ['BRUME_TFTP_MAX_WINDOW', '16', 'largest TFTP windowsize (RFC 7440) granted to a client, 1 for lock-step only'],
+  ['BRUME_TFTP_MAX_BLKSIZE', '1468', 'largest TFTP blksize (RFC 2348) granted; 1468 fills one Ethernet frame without IP fragments'],
+] as const;
+
+/**
+ * The windowsize cap stays far below 32768 so that a 16-bit ACK number always
+ * names one block unambiguously across block-number rollover, and so one
+ * window is a burst a switch port can absorb.
+ */
+const MAX_WINDOW_LIMIT = 1024;
+
+/**
+ * Reads the TFTP configuration; a bad value throws a ConfigError naming the variable.
+ *
+ * @example
+ * tftpConfigFromEnv({ BRUME_TFTP_PORT: '6969' }, { dhcpEnabled: true })
+ * // { enabled: true, host: '0.0.0.0', port: 6969, bootFilesDir: '/.../boot-files', maxWindow: 16, maxBlksize: 1468 }
+ */
+export function tftpConfigFromEnv(env: NodeJS.ProcessEnv, context: { dhcpEnabled: boolean }): TftpConfig {
+  const mode = (env.BRUME_TFTP?.trim() || 'auto').toLowerCase();
+  if (!['auto', 'on', 'off'].includes(mode)) throw new ConfigError(`BRUME_TFTP must be auto, on or off, not "${env.BRUME_TFTP}"`);
+  const host = env.BRUME_TFTP_HOST?.trim() || '0.0.0.0';
+  if (!isIPv4(host)) throw new ConfigError(`BRUME_TFTP_HOST must be an IPv4 address (0.0.0.0 for all), not "${env.BRUME_TFTP_HOST}"`);
+  return {
+    enabled: mode === 'on' || (mode === 'auto' && context.dhcpEnabled),
+    host,
+    port: integer(env, 'BRUME_TFTP_PORT', 69, 0, 65535, 'a port number'),
+    bootFilesDir: resolve(env.BRUME_BOOT_FILES_DIR?.trim() || './boot-files'),
+    maxWindow: integer(env, 'BRUME_TFTP_MAX_WINDOW', 16, 1, MAX_WINDOW_LIMIT, 'a window of blocks'),
+    maxBlksize: integer(env, 'BRUME_TFTP_MAX_BLKSIZE', 1468, 8, 65464, 'a block size in bytes (RFC 2348)'),
+  };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, what: string): number {
+  const text = env[name]?.trim();
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new ConfigError(`${name} must be ${what} from ${min} to ${max}, not "${env[name]}"`);
+  }
+  return value;
+}

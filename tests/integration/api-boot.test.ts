@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BOOT_HTTP_CONFIG } from '../../adapters/http/routes/boot.ts';
+import { openApiHarness, type ApiClient, type ApiHarness } from '../../adapters/http/testing.ts';
+import { BACKENDS, freshDatabase } from '../support/databases.ts';
+
+const UNKNOWN = '52:54:00:dd:00:09';
+const MENU_MAC = '52:54:00:dd:00:01';
+const TASK_MAC = '52:54:00:dd:00:02';
+
+describe.each(BACKENDS)('boot routes on $backend', ({ backend, skip }) => {
+  let api: ApiHarness;
+  let operator: ApiClient;
+  let anonymous: ApiClient;
+  let filesDir: string;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    if (skip) return;
+    filesDir = mkdtempSync(join(tmpdir(), 'brume-boot-files-'));
+    writeFileSync(join(filesDir, 'ipxe.efi'), Buffer.from('not really ipxe'));
+    api = await openApiHarness({
+      ...(backend === 'postgres' ? await freshDatabase('postgres') : {}),
+      http: { boot: { ...DEFAULT_BOOT_HTTP_CONFIG, httpBaseUrl: 'http://192.0.2.1:8080', filesDir, menuTimeoutSeconds: 7 } },
+    });
+    operator = api.as('operator');
+    anonymous = api.as('anonymous');
+    ids.image = (await api.as('admin').post('/api/images', { name: 'debian-12' })).body.id;
+    ids.menuHost = (await operator.post('/api/hosts', { name: 'menu-01', macs: [MENU_MAC] })).body.id;
+    ids.taskHost = (await operator.post('/api/hosts', { name: 'task-01', macs: [TASK_MAC], imageId: ids.image })).body.id;
+    const task = await operator.post('/api/tasks', { type: 'deploy', hostId: ids.taskHost });
+    expect(task.status, task.text).toBe(201);
+    ids.task = task.body.id ?? task.body.taskId;
+  });
+  afterAll(async () => {
+    await api?.close();
+    if (filesDir) rmSync(filesDir, { recursive: true, force: true });
+  });
+
+  it.skipIf(skip)('given an unknown MAC in any form, when iPXE asks for its script, then it gets the registration menu, uncached, without signing in', async () => {
+    for (const form of [UNKNOWN, UNKNOWN.toUpperCase().replaceAll(':', '-'), UNKNOWN.replaceAll(':', ''), '5254.00dd.0009']) {
+      const res = await anonymous.get('/boot/ipxe', { mac: form, arch: 'x86_64', platform: 'efi' });
+      expect(res.status, res.text).toBe(200);
+      expect(res.text.startsWith('#!ipxe')).toBe(true);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.text).toMatch(/regist/i);
+      expect(res.text).not.toContain('brume.token=');
+    }
+  });
+
+  it.skipIf(skip)('given a registered host without a task, when it boots, then it gets its menu with the configured timeout and local disk as default', async () => {
+    const res = await anonymous.get('/boot/ipxe', { mac: MENU_MAC, arch: 'x86_64', platform: 'pcbios' });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('menu-01');
+    expect(res.text).toMatch(/choose[^\n]*--timeout 7000/);
+    expect(res.text).not.toContain('brume.token=');
+  });
+
+  it.skipIf(skip)('given a host with a pending deploy, when it boots, then the script boots the task with a token that verifies, and only its digest is recorded', async () => {
+    const res = await anonymous.get('/boot/ipxe', { mac: TASK_MAC, arch: 'x86_64', platform: 'efi' });
+    expect(res.status).toBe(200);
+    const kernel = res.text.split('\n').find((l) => l.trim().startsWith('kernel '));
+    expect(kernel).toBeDefined();
+    expect(kernel).toContain('http://192.0.2.1:8080/boot/env/');
+    expect(kernel).toContain(`brume.task=${ids.task}`);
+    const token = /brume\.token=([A-Za-z0-9_-]+)/.exec(kernel!)?.[1];
+    expect(token).toBeDefined();
+    await api.brume.bootTokens.settled();
+    expect(api.brume.bootTokens.verify(ids.task!, token!)).toEqual({ ok: true });
+    expect(api.brume.bootTokens.verify(ids.task!, `${token}x`)).toEqual({ ok: false, reason: 'wrong-token' });
+
+    // A second fetch moments later (iPXE retrying) gets the same token, not a new event.
+    const again = await anonymous.get('/boot/ipxe', { mac: TASK_MAC, arch: 'x86_64', platform: 'efi' });
+    expect(again.text).toContain(`brume.token=${token}`);
+    await api.brume.bootTokens.settled();
+    const events = await api.brume.store.readAll({ after: null, limit: 10_000 });
+    const issued = events.filter((e) => e.type === 'BootTokenIssued');
+    expect(issued).toHaveLength(1);
+    expect(JSON.stringify(issued[0]!.data)).not.toContain(token!);
+    expect(issued[0]!.data).toMatchObject({ taskId: ids.task, hostId: ids.taskHost, mac: TASK_MAC });
+  });
+
+  it.skipIf(skip)('given a cancelled task, when its old token is presented, then it no longer verifies', async () => {
+    const res = await anonymous.get('/boot/ipxe', { mac: TASK_MAC, platform: 'efi' });
+    const token = /brume\.token=([A-Za-z0-9_-]+)/.exec(res.text)![1]!;
+    const cancelled = await operator.post(`/api/tasks/${ids.task}/cancel`, { reason: 'test' });
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect(api.brume.bootTokens.verify(ids.task!, token)).toEqual({ ok: false, reason: 'task-ended' });
+    const after = await anonymous.get('/boot/ipxe', { mac: TASK_MAC, platform: 'efi' });
+    expect(after.text).not.toContain('brume.token=');
+  });
+
+  it.skipIf(skip)('given a malformed MAC, when asked, then 400 names the field', async () => {
+    const res = await anonymous.get('/boot/ipxe', { mac: '52:54:00:zz:00:01' });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'validation', field: 'mac' });
+    expect((await anonymous.get('/boot/ipxe')).status).toBe(400);
+  });
+
+  it.skipIf(skip)('given boot files, when fetched over HTTP, then they are served from the directory and escapes are refused', async () => {
+    const file = await anonymous.get('/boot/files/ipxe.efi');
+    expect(file.status).toBe(200);
+    expect(file.text).toBe('not really ipxe');
+    expect((await anonymous.get('/boot/files/nothing.efi')).status).toBe(404);
+    const escape = await anonymous.get('/boot/files/..%2f..%2fetc%2fpasswd');
+    expect([400, 403, 404]).toContain(escape.status);
+    expect(escape.text).not.toContain('root:');
+    const env = await anonymous.get('/boot/env/vmlinuz');
+    expect(env.status).toBe(404);
+    expect(env.body.message).toMatch(/boot environment/);
+  });
+
+  it.skipIf(skip)('given machines booted, when an operator reads the host, then its boot stages show the script stage with its time', async () => {
+    await anonymous.get('/boot/ipxe', { mac: MENU_MAC, arch: 'x86_64', platform: 'pcbios' });
+    const host = await operator.get(`/api/hosts/${ids.menuHost}`);
+    expect(host.status).toBe(200);
+    expect(host.body.bootStages).toEqual(expect.arrayContaining([
+      expect.objectContaining({ mac: MENU_MAC, stage: 'script', detail: expect.objectContaining({ answer: 'menu', arch: 'x86_64', platform: 'pcbios' }) }),
+    ]));
+    await api.brume.bootActivity.flush();
+    const events = await api.brume.store.readAll({ after: null, limit: 10_000 });
+    expect(events.filter((e) => e.type === 'BootStageObserved' && (e.data as any).mac === MENU_MAC)).toHaveLength(1);
+  });
+});
