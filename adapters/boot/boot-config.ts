@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { ConfigError } from '../runtime/config.ts';
+import { interfaceAddresses } from './interface-addresses.ts';
 
 /** How booting machines reach brume, and how the boot menu behaves. */
 export interface BootConfig {
@@ -31,7 +32,7 @@ const truthy = (value: string | undefined, name: string, fallback: boolean): boo
 
 /** The first IPv4 address of an interface, or undefined. */
 export function ipv4Of(interfaceName: string): string | undefined {
-  return networkInterfaces()[interfaceName]?.find((a) => a.family === 'IPv4')?.address;
+  return interfaceAddresses()[interfaceName]?.find((a) => a.family === 'IPv4')?.address;
 }
 
 /** A guess at this machine's address on the network when nothing says better: its first non-loopback IPv4. */

@@ -1,4 +1,4 @@
-import { parseCidr, parseIpv4 } from '../../core/wake-on-lan/ipv4.ts';
+import { parseCidr, parseIpv4 } from '../../core/shared/ipv4.ts';
 import type { WakeTargetsConfig, WolSubnet } from '../../core/wake-on-lan/wake-targets.ts';
 import { ConfigError } from '../runtime/config.ts';
 

@@ -1,5 +1,5 @@
 import type { HostMac } from '../hosts/host.ts';
-import { broadcastOf, contains, parseIpv4, type Ipv4Network } from './ipv4.ts';
+import { broadcastOf, contains, parseIpv4, type Ipv4Network } from '../shared/ipv4.ts';
 
 /** A subnet brume wakes machines in, with the extra addresses its packets also go to. */
 export interface WolSubnet extends Ipv4Network {

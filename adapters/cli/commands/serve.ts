@@ -3,12 +3,27 @@ import { CliError } from '../cli-context.ts';
 import { ensureAdmin, openBrume } from '../../runtime/brume.ts';
 import { CONFIG_VARIABLES, configFromEnv } from '../../runtime/config.ts';
 import { DeadlineWatcher } from '../../runtime/deadline-watcher.ts';
+import { bootHttpConfigOf, bootRespondersConfigFromEnv, startBootResponders } from '../../runtime/boot-responders.ts';
+import { BOOT_CONFIG_VARIABLES } from '../../boot/boot-config.ts';
+import { BootFiles } from '../../boot-files/boot-files.ts';
+import { DHCP_CONFIG_VARIABLES } from '../../dhcp/dhcp-config.ts';
+import { TFTP_CONFIG_VARIABLES } from '../../tftp/tftp-config.ts';
+import { WOL_CONFIG_VARIABLES, wolConfigFromEnv } from '../../wake-on-lan/wol-config.ts';
+
+const section = (title: string, variables: readonly (readonly [string, string, string])[]) =>
+  `  ${title}:\n${variables.map(([name, fallback, what]) => `    ${name.padEnd(26)} ${what} (default ${fallback})`).join('\n')}`;
 
 export const SERVE_USAGE = `brume serve
-  Runs the HTTP API and web UI. Configuration comes from the environment:
-${CONFIG_VARIABLES.map(([name, fallback, what]) => `    ${name.padEnd(22)} ${what} (default ${fallback})`).join('\n')}
-  Ports below 1024 (HTTP 80, and later DHCP 67/68, proxyDHCP 4011, TFTP 69)
-  need root or CAP_NET_BIND_SERVICE; brume says so if it cannot bind one.`;
+  Runs the HTTP API, the boot responders (DHCP, TFTP, iPXE scripts) and
+  Wake-on-LAN. Configuration comes from the environment.
+${section('Server', CONFIG_VARIABLES)}
+${section('Booting machines', BOOT_CONFIG_VARIABLES)}
+${section('DHCP (off unless BRUME_DHCP_MODE says otherwise; never answers on an interface you did not name)', DHCP_CONFIG_VARIABLES)}
+${section('TFTP', TFTP_CONFIG_VARIABLES)}
+${section('Wake-on-LAN', WOL_CONFIG_VARIABLES)}
+  Ports below 1024 need root or CAP_NET_BIND_SERVICE: DHCP 67 (and 4011 for
+  proxyDHCP), TFTP 69, HTTP 80. Binding DHCP to an interface also needs
+  CAP_NET_RAW. brume says which port it could not bind and why.`;
 
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {});
@@ -17,10 +32,13 @@ export async function serveCommand(args: string[]): Promise<number> {
     return 0;
   }
   const config = configFromEnv();
+  const responders = bootRespondersConfigFromEnv(process.env, config);
+  const bootFiles = new BootFiles(responders.tftp.bootFilesDir);
+  const wakeOnLan = wolConfigFromEnv(process.env);
   const log = (level: string, message: string) => console.error(`[${level}] ${message}`);
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${config.dataDir}`;
   console.error(`brume: opening ${where}...`);
-  const brume = await openBrume({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, follow: true, log }).catch((error: Error) => {
+  const brume = await openBrume({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, follow: true, log, wakeOnLan }).catch((error: Error) => {
     throw new CliError(`cannot open ${where}: ${error.message}`);
   });
   const admin = await ensureAdmin(brume, config.adminPassword);
@@ -30,14 +48,23 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   const { startHttpServer } = await import('../../http/server.ts');
   let server: Awaited<ReturnType<typeof startHttpServer>>;
+  let boot: Awaited<ReturnType<typeof startBootResponders>>;
   try {
-    server = await startHttpServer(brume, config);
+    server = await startHttpServer(brume, { ...config, boot: bootHttpConfigOf(responders, bootFiles) });
   } catch (error) {
+    await brume.close();
+    throw new CliError((error as Error).message);
+  }
+  try {
+    boot = await startBootResponders(brume, responders, bootFiles, log);
+  } catch (error) {
+    await server.close();
     await brume.close();
     throw new CliError((error as Error).message);
   }
   const deadlines = new DeadlineWatcher(brume);
   deadlines.start();
+  for (const line of boot.summary) console.error(`brume: ${line}`);
   console.error(`brume: listening on http://${config.httpHost}:${config.httpPort} (API docs at /api/docs)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -46,6 +73,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
   console.error('brume: shutting down...');
   await deadlines.stop();
+  await boot.close();
   await server.close();
   await brume.close();
   return 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HostMac } from '../../../core/hosts/host.ts';
-import { broadcastOf, contains, formatIpv4, parseCidr, parseIpv4 } from '../../../core/wake-on-lan/ipv4.ts';
+import { broadcastOf, contains, formatIpv4, parseCidr, parseIpv4 } from '../../../core/shared/ipv4.ts';
 import { wakeTargets, type WakeTargetsConfig, type WolSubnet } from '../../../core/wake-on-lan/wake-targets.ts';
 import { MAC_A, MAC_B, MAC_C, additional, primary } from '../support/fixtures.ts';
 

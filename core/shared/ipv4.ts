@@ -1,7 +1,6 @@
 /**
- * The little IPv4 arithmetic Wake-on-LAN needs: which configured subnet
- * holds an address, and that subnet's broadcast address. Addresses are
- * handled as unsigned 32-bit numbers.
+ * IPv4 arithmetic for DHCP pools and subnets and Wake-on-LAN broadcasts.
+ * Addresses are handled as unsigned 32-bit numbers.
  */
 
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
@@ -70,3 +69,52 @@ export function contains(net: Ipv4Network, ip: number): boolean {
  */
 export const broadcastOf = (net: Ipv4Network): string =>
   formatIpv4(((parseIpv4(net.network) ?? 0) | ~maskOf(net.prefix)) >>> 0);
+
+/** True for a dotted-quad IPv4 address without leading zeros ("192.0.2.1", not "192.0.2.01"). */
+export const isIpv4 = (text: string): boolean => DOTTED_QUAD.test(text);
+
+/** "192.0.2.1" -> 3221225985; the caller checks isIpv4 first. */
+export const ipToInt = (ip: string): number => parseIpv4(ip) ?? 0;
+
+/** 3221225985 -> "192.0.2.1". */
+export const intToIp = formatIpv4;
+
+/** A contiguous netmask ("255.255.255.0") as its prefix length, or null when it has holes. */
+export function prefixLength(netmask: string): number | null {
+  const mask = ipToInt(netmask);
+  const inverted = ~mask >>> 0;
+  if ((inverted & (inverted + 1)) !== 0) return null;
+  return 32 - Math.log2(inverted + 1);
+}
+
+/** An IPv4 subnet: `contains` tells whether an address is on it (network and broadcast included). */
+export class Subnet {
+  readonly network: number;
+  readonly mask: number;
+
+  constructor(address: string, netmask: string) {
+    this.mask = ipToInt(netmask);
+    this.network = (ipToInt(address) & this.mask) >>> 0;
+  }
+
+  get broadcast(): number {
+    return (this.network | (~this.mask >>> 0)) >>> 0;
+  }
+
+  contains(ip: string | number): boolean {
+    const n = typeof ip === 'number' ? ip : isIpv4(ip) ? ipToInt(ip) : null;
+    return n !== null && ((n & this.mask) >>> 0) === this.network;
+  }
+
+  /** A host address on this subnet: neither the network nor the broadcast address (a /31 or /32 has no such distinction). */
+  isHost(ip: string | number): boolean {
+    const n = typeof ip === 'number' ? ip : isIpv4(ip) ? ipToInt(ip) : null;
+    if (n === null || !this.contains(n)) return false;
+    if (this.mask >>> 0 >= 0xfffffffe) return true;
+    return n !== this.network && n !== this.broadcast;
+  }
+
+  toString(): string {
+    return `${intToIp(this.network)}/${prefixLength(intToIp(this.mask)) ?? intToIp(this.mask)}`;
+  }
+}
