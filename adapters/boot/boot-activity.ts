@@ -90,6 +90,10 @@ export class BootActivity implements ResponderBackend {
     return this.index.hostFor(mac);
   }
 
+  hostForAddress(ip: string): KnownHost | null {
+    return this.index.hostForAddress(ip);
+  }
+
   observe(observation: BootObservation): void {
     this.counters.observed++;
     const mac = observation.mac;

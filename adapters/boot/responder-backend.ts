@@ -16,6 +16,8 @@ export interface KnownHost {
 export interface ResponderBackend {
   /** The registered host owning this MAC (lowercase, colons), or null when unknown. */
   hostFor(mac: string): KnownHost | null;
+  /** The registered host whose IP this is (a DHCP reservation), or null. Optional for responders that never allocate. */
+  hostForAddress?(ip: string): KnownHost | null;
   /** Records a boot stage; rate-limited and written in the background by the implementation. */
   observe(observation: BootObservation): void;
   /**

@@ -83,6 +83,10 @@ export async function startDhcpServer(options: DhcpServerOptions): Promise<DhcpS
     pool = new LeasePool({
       ...config.pool, subnet: new Subnet(config.serverAddress, config.netmask),
       excluded: [config.serverAddress, ...(config.router ? [config.router] : [])],
+      reservedForOther: (ip, mac) => {
+        const owner = options.backend.hostForAddress?.(ip);
+        return !!owner && owner.hostId !== options.backend.hostFor(mac)?.hostId;
+      },
     });
     pool.load(await options.leases.load());
   }

@@ -12,6 +12,12 @@ export interface LeasePoolOptions {
   offerHoldMs?: number;
   /** How long a declined address (someone else answered ARP for it) is kept out of use. */
   quarantineMs?: number;
+  /**
+   * Whether `ip` is the registered address of a host that `mac` does not
+   * belong to (mac '' = any client). Such an address is never handed out
+   * dynamically, so a registered host that is switched off keeps its address.
+   */
+  reservedForOther?: (ip: string, mac: string) => boolean;
 }
 
 interface Offer { ip: number; until: number }
@@ -44,6 +50,7 @@ export class LeasePool {
   private readonly subnet: Subnet;
   private readonly offerHoldMs: number;
   private readonly quarantineMs: number;
+  private readonly reservedForOther: (ip: string, mac: string) => boolean;
   private cursor: number;
   private prunedAt = 0;
 
@@ -54,6 +61,7 @@ export class LeasePool {
     this.excluded = new Set(options.excluded.filter(isIpv4).map(ipToInt));
     this.offerHoldMs = options.offerHoldMs ?? 30_000;
     this.quarantineMs = options.quarantineMs ?? 10 * 60_000;
+    this.reservedForOther = options.reservedForOther ?? (() => false);
     this.cursor = this.first;
   }
 
@@ -87,7 +95,7 @@ export class LeasePool {
   available(mac: string, ip: string, now: number): boolean {
     if (!isIpv4(ip) || !this.subnet.isHost(ip)) return false;
     const n = ipToInt(ip);
-    return !this.excluded.has(n) && !this.heldByOther(n, mac, now);
+    return !this.excluded.has(n) && !this.heldByOther(n, mac, now) && !this.reservedForOther(ip, mac);
   }
 
   /**
@@ -206,6 +214,7 @@ export class LeasePool {
     for (let k = 0; k < size; k++) {
       const n = this.first + ((this.cursor - this.first + k) % size);
       if (this.excluded.has(n) || !this.subnet.isHost(n) || this.leaseAt.has(n) || this.heldByOther(n, '', now)) continue;
+      if (this.reservedForOther(intToIp(n), '')) continue;
       this.cursor = n + 1 > this.last ? this.first : n + 1;
       return n;
     }
@@ -213,7 +222,7 @@ export class LeasePool {
     for (const lease of this.leases.values()) {
       if (lease.expiresAt.getTime() > now || !this.inPool(lease.ip)) continue;
       const n = ipToInt(lease.ip);
-      if (this.excluded.has(n) || this.heldByOther(n, lease.mac, now)) continue;
+      if (this.excluded.has(n) || this.heldByOther(n, lease.mac, now) || this.reservedForOther(lease.ip, '')) continue;
       if (!oldest || lease.expiresAt < oldest.expiresAt) oldest = lease;
     }
     return oldest ? ipToInt(oldest.ip) : null;

@@ -56,6 +56,8 @@ export interface BootImage {
 export class BootIndex {
   private readonly hosts = new Map<string, HostRecord>();
   private readonly byMac = new Map<string, HostRecord>();
+  /** Registered IPs (DHCP reservations); when two hosts claim one, the last registered wins. */
+  private readonly byIp = new Map<string, HostRecord>();
   private readonly images = new Map<string, BootImage>();
   /** Digest of the newest boot token per active task; gone when the task ends. */
   private readonly tokenDigests = new Map<string, string>();
@@ -70,6 +72,7 @@ export class BootIndex {
         const host: HostRecord = { hostId: d.hostId, name: d.name, ip: d.ip ?? null, imageId: d.imageId, macs: d.macs, task: null };
         this.hosts.set(host.hostId, host);
         for (const m of host.macs) this.byMac.set(m.mac, host);
+        if (host.ip) this.byIp.set(host.ip, host);
         return;
       }
       case 'HostUpdated': {
@@ -77,7 +80,11 @@ export class BootIndex {
         if (!host) return;
         if (d.changes.name !== undefined) host.name = d.changes.name;
         if (d.changes.imageId !== undefined) host.imageId = d.changes.imageId;
-        if (d.changes.ip !== undefined) host.ip = d.changes.ip;
+        if (d.changes.ip !== undefined) {
+          if (host.ip && this.byIp.get(host.ip) === host) this.byIp.delete(host.ip);
+          host.ip = d.changes.ip;
+          if (host.ip) this.byIp.set(host.ip, host);
+        }
         if (d.changes.macs !== undefined) {
           for (const m of host.macs) if (this.byMac.get(m.mac) === host) this.byMac.delete(m.mac);
           host.macs = d.changes.macs;
@@ -89,6 +96,7 @@ export class BootIndex {
         const host = this.hosts.get(d.hostId);
         if (!host) return;
         for (const m of host.macs) if (this.byMac.get(m.mac) === host) this.byMac.delete(m.mac);
+        if (host.ip && this.byIp.get(host.ip) === host) this.byIp.delete(host.ip);
         if (host.task) {
           this.tokenDigests.delete(host.task.taskId);
           this.activeTasks.delete(host.task.taskId);
@@ -158,6 +166,12 @@ export class BootIndex {
   /** The registered host owning a MAC, for the DHCP/TFTP responders. */
   hostFor(mac: string): { hostId: string; hostName: string; ip: string | null } | null {
     const host = this.byMac.get(mac);
+    return host ? { hostId: host.hostId, hostName: host.name, ip: host.ip } : null;
+  }
+
+  /** The registered host whose IP this is, for DHCP reservations. */
+  hostForAddress(ip: string): { hostId: string; hostName: string; ip: string | null } | null {
+    const host = this.byIp.get(ip);
     return host ? { hostId: host.hostId, hostName: host.name, ip: host.ip } : null;
   }
 

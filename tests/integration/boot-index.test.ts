@@ -36,6 +36,12 @@ describe('the boot index (in memory, by MAC)', () => {
     expect(brume.bootIndex.decide('52:54:00:bb:00:01')).toMatchObject({ kind: 'menu', entry: { pendingTask: { taskId: snapins.taskId } } });
     await settle(await c.tasks.cancel(commandMeta('t'), snapins.taskId, 'not today either'));
 
+    await settle(await c.hosts.update(commandMeta('t'), hostId, { ip: '192.0.2.60' }));
+    expect(brume.bootIndex.hostForAddress('192.0.2.60')).toMatchObject({ hostId, hostName: 'pxe-1' });
+    await settle(await c.hosts.update(commandMeta('t'), hostId, { ip: '192.0.2.61' }));
+    expect(brume.bootIndex.hostForAddress('192.0.2.60')).toBeNull();
+    expect(brume.bootIndex.hostFor('52:54:00:bb:00:01')).toMatchObject({ ip: '192.0.2.61' });
+
     await settle(await c.hosts.update(commandMeta('t'), hostId, { name: 'pxe-one', macs: ['52:54:00:bb:00:03'] }));
     expect(brume.bootIndex.decide('52:54:00:bb:00:01').kind).toBe('unknown');
     expect(brume.bootIndex.decide('52:54:00:bb:00:03')).toMatchObject({ kind: 'menu', entry: { hostName: 'pxe-one' } });
@@ -43,5 +49,6 @@ describe('the boot index (in memory, by MAC)', () => {
     await settle(await c.hosts.remove(commandMeta('t'), hostId));
     expect(brume.bootIndex.decide('52:54:00:bb:00:03').kind).toBe('unknown');
     expect(brume.bootIndex.size).toEqual({ hosts: 0, macs: 0 });
+    expect(brume.bootIndex.hostForAddress('192.0.2.61')).toBeNull();
   });
 });

@@ -40,6 +40,16 @@ describe('the lease pool (memory)', () => {
     expect(p.available('m5', '198.51.100.7', T0)).toBe(false);
   });
 
+  it('never hands a registered host\'s address to another client, even while that host is off', () => {
+    // 192.0.2.10 is registered to the host owning MAC "owner".
+    const reservedForOther = (ip: string, mac: string) => ip === '192.0.2.10' && mac !== 'owner';
+    const p = pool('192.0.2.10', '192.0.2.12', { reservedForOther });
+    expect(p.offer('stranger', noWish, T0)).toBe('192.0.2.12');
+    expect(p.offer('stranger-2', { reserved: null, requested: '192.0.2.10' }, T0)).toBeNull();
+    expect(p.available('stranger', '192.0.2.10', T0)).toBe(false);
+    expect(p.offer('owner', { reserved: '192.0.2.10', requested: null }, T0)).toBe('192.0.2.10');
+  });
+
   it('reuses the longest-expired lease only when no never-used address is left', () => {
     const p = pool();
     p.bind('old', '192.0.2.10', T0, 60, none);
