@@ -1,3 +1,5 @@
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +130,63 @@ describe.skipIf(!TEST_DATABASE_URL)('brume CLI on PostgreSQL', () => {
       await follower.waitFor(/TaskCreated task-/, 15_000);
     } finally {
       await follower.stop();
+    }
+  });
+});
+
+describe('brume serve and the boot responders', () => {
+  const dirs: string[] = [];
+  const dataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brume-serve-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
+
+  it('says which UDP port it could not bind for TFTP and why, without a stack trace', async () => {
+    const squatter = createSocket('udp4');
+    await new Promise<void>((resolve) => squatter.bind(0, '127.0.0.1', resolve));
+    const taken = squatter.address().port;
+    try {
+      const run = await brumeCli(['serve'], {
+        DATABASE_URL: '', BRUME_DATA_DIR: dataDir(), BRUME_ADMIN_PASSWORD: 'serve-test-password', BRUME_HTTP_HOST: '127.0.0.1', BRUME_HTTP_PORT: '0',
+        BRUME_TFTP: 'on', BRUME_TFTP_HOST: '127.0.0.1', BRUME_TFTP_PORT: String(taken), BRUME_LOG_LEVEL: 'silent',
+      });
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(new RegExp(`port ${taken}`));
+      expect(run.stderr).toMatch(/already|in use/i);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('refuses DHCP on an interface that does not exist, naming the variable', async () => {
+    const run = await brumeCli(['serve'], {
+      DATABASE_URL: '', BRUME_DATA_DIR: dataDir(), BRUME_HTTP_PORT: '0', BRUME_DHCP_MODE: 'proxy', BRUME_DHCP_INTERFACE: 'nosuchif0',
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/BRUME_DHCP_INTERFACE/);
+    expect(run.stderr).toMatch(/nosuchif0/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('starts with DHCP off by default and says how to turn it on; serves boot scripts over HTTP', async () => {
+    const server = brumeBackground(['serve'], {
+      DATABASE_URL: '', BRUME_DATA_DIR: dataDir(), BRUME_ADMIN_PASSWORD: 'serve-test-password', BRUME_HTTP_HOST: '127.0.0.1', BRUME_HTTP_PORT: '0',
+      BRUME_LOG_LEVEL: 'silent', BRUME_DHCP_MODE: '', BRUME_TFTP: '',
+    });
+    try {
+      await server.waitFor(/listening on/, 60_000);
+      expect(server.output.stderr).toMatch(/DHCP off \(set BRUME_DHCP_MODE=proxy or full/);
+      expect(server.output.stderr).not.toMatch(/TFTP on/);
+      const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(server.output.stderr)?.[1];
+      expect(Number(port)).toBeGreaterThan(0);
+      const script = await fetch(`http://127.0.0.1:${port}/boot/ipxe?mac=52-54-00-AB-CD-EF&platform=efi`);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toMatch(/^#!ipxe\n[\s\S]*unregistered machine 52:54:00:ab:cd:ef/);
+    } finally {
+      await server.stop();
     }
   });
 });

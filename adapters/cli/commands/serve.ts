@@ -65,7 +65,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   const deadlines = new DeadlineWatcher(brume);
   deadlines.start();
   for (const line of boot.summary) console.error(`brume: ${line}`);
-  console.error(`brume: listening on http://${config.httpHost}:${config.httpPort} (API docs at /api/docs)`);
+  const bound = server.server.address();
+  const port = bound && typeof bound === 'object' ? bound.port : config.httpPort;
+  console.error(`brume: listening on http://${config.httpHost}:${port} (API docs at /api/docs)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
