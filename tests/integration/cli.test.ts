@@ -185,6 +185,9 @@ describe('brume serve and the boot responders', () => {
       const script = await fetch(`http://127.0.0.1:${port}/boot/ipxe?mac=52-54-00-AB-CD-EF&platform=efi`);
       expect(script.status).toBe(200);
       expect(await script.text()).toMatch(/^#!ipxe\n[\s\S]*unregistered machine 52:54:00:ab:cd:ef/);
+      // A file brume generates: the chain script for sites whose own DHCP server names the boot file.
+      const chain = await fetch(`http://127.0.0.1:${port}/boot/files/brume.ipxe`);
+      expect(await chain.text()).toMatch(/^#!ipxe\n[\s\S]*chain http:\/\/[^ ]+\/boot\/ipxe\?mac=\$\{mac\}&arch=\$\{buildarch\}/);
     } finally {
       await server.stop();
     }
