@@ -61,6 +61,8 @@ export interface TftpStats extends TransferCounters {
   started: number;
   completed: number;
   failed: number;
+  /** Transfers a client ended after the OACK, having only wanted the size (UEFI PXE does this before every download). */
+  sizeProbes: number;
   active: number;
   /** Requests answered with an ERROR: not found, forbidden, write, bad option, malformed request. */
   refused: number;
@@ -116,7 +118,7 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
   socket.on('error', (error) => log('error', `server socket: ${error.message}`));
 
   const counters: Omit<TftpStats, 'active' | 'recent'> = {
-    requests: 0, started: 0, completed: 0, failed: 0, refused: 0, malformed: 0, duplicateRequests: 0, busy: 0,
+    requests: 0, started: 0, completed: 0, failed: 0, sizeProbes: 0, refused: 0, malformed: 0, duplicateRequests: 0, busy: 0,
     blocksSent: 0, bytesSent: 0, retransmittedBlocks: 0, retransmittedBytes: 0, timeouts: 0, duplicateAcks: 0, goBacks: 0, strays: 0,
   };
   const recent: TftpTransferRecord[] = [];
@@ -162,8 +164,10 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
         const resent = t.retransmittedBytes ? `, ${t.retransmittedBytes} bytes resent` : '';
         log('info', `sent ${name} (${data.length} bytes) to ${key} in ${record.durationMs} ms, blksize ${terms.blksize}, windowsize ${terms.windowsize}${resent}`);
       } else {
-        counters.failed++;
-        log(outcome.reason === 'closed' ? 'info' : 'warn', `sending ${name} to ${key} failed: ${outcome.message}`);
+        if (outcome.reason === 'size-probe') counters.sizeProbes++;
+        else counters.failed++;
+        const routine = outcome.reason === 'closed' || outcome.reason === 'size-probe';
+        log(routine ? 'info' : 'warn', `sending ${name} to ${key} ${routine ? 'ended' : 'failed'}: ${outcome.message}`);
       }
     };
     const transferSocket = createSocket(socketOptions);

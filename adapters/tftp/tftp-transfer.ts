@@ -53,7 +53,7 @@ export interface TransferPlan {
 
 export type TransferOutcome =
   | { ok: true }
-  | { ok: false; reason: 'timeout' | 'client-error' | 'retransmit-budget' | 'protocol' | 'socket' | 'closed'; message: string };
+  | { ok: false; reason: 'timeout' | 'client-error' | 'size-probe' | 'retransmit-budget' | 'protocol' | 'socket' | 'closed'; message: string };
 
 /** Counters shared by all transfers of one server (mutated in place: the hot path allocates nothing for them). */
 export interface TransferCounters {
@@ -141,7 +141,12 @@ export class TftpTransfer {
     if (opcode === OPCODE.ACK) this.acknowledged(message.readUInt16BE(2));
     else if (opcode === OPCODE.ERROR) {
       const error = parseError(message);
-      this.end({ ok: false, reason: 'client-error', message: `client ended the transfer: ERROR ${error?.code ?? '?'} ${error?.message ?? ''}`.trim() });
+      // UEFI PXE asks for a file once only to learn its size (tsize), then aborts after the OACK: normal, not a failure.
+      const probe = this.awaitingOackAck && this.acked === 0 && this.plan.oack !== null;
+      this.end({
+        ok: false, reason: probe ? 'size-probe' : 'client-error',
+        message: `${probe ? 'client read the size and ended the transfer' : 'client ended the transfer'}: ERROR ${error?.code ?? '?'} ${error?.message ?? ''}`.trim(),
+      });
     } else {
       this.sendError(ERROR_CODE.illegalOperation, `opcode ${opcode} is not expected from a reading client`);
       this.end({ ok: false, reason: 'protocol', message: `client sent opcode ${opcode} during a read` });

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BootFiles } from '../../adapters/boot-files/boot-files.ts';
 import { ConfigError } from '../../adapters/runtime/config.ts';
 import { TFTP_CONFIG_VARIABLES, tftpConfigFromEnv } from '../../adapters/tftp/tftp-config.ts';
@@ -380,6 +380,24 @@ describe('the TFTP server', () => {
       expect(capped.stats).toMatchObject({ blockSize: 1468, windowSize: 16, size: 1_048_576 });
       expect(sha256(capped.data)).toBe(sha256(contents.get('efi/ipxe.efi')!));
     });
+  });
+
+  it('counts a UEFI size probe (OACK, then ERROR 8 from the client) as routine, not as a failed transfer', async () => {
+    const probe = await start();
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    try {
+      const oack = new Promise<RemoteInfo>((resolve) => socket.once('message', (_m: Buffer, from: RemoteInfo) => resolve(from)));
+      socket.send(rrq('efi/ipxe.efi', 'octet', [['tsize', '0'], ['blksize', '1468']]), probe.address().port, '127.0.0.1');
+      const from = await oack;
+      const abort = Buffer.concat([Buffer.from([0, 5, 0, 8]), Buffer.from('User aborted the transfer\0', 'latin1')]);
+      socket.send(abort, from.port, from.address);
+      await vi.waitFor(() => expect(probe.stats().sizeProbes).toBe(1));
+      expect(probe.stats().failed).toBe(0);
+      expect(logs.filter((l) => l.includes('User aborted')).every((l) => l.startsWith('info '))).toBe(true);
+    } finally {
+      socket.close();
+    }
   });
 
   describe('refuses', () => {

@@ -44,6 +44,10 @@ export default async function setup(): Promise<void> {
       + 'Install them with: sudo infra/test-peers/install.sh');
   }
   for (const name of (await sh('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0] ?? '')) {
-    if (name.startsWith(NS_PREFIX) && !ownerAlive(name)) await sh('ip', ['netns', 'del', name]).catch(() => {});
+    if (!name.startsWith(NS_PREFIX) || ownerAlive(name)) continue;
+    // A run killed hard leaves its servers running inside; end them with their namespace.
+    const pids = (await sh('ip', ['netns', 'pids', name]).catch(() => '')).split(/\s+/).filter(Boolean);
+    for (const pid of pids) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ } }
+    await sh('ip', ['netns', 'del', name]).catch(() => {});
   }
 }
