@@ -8,6 +8,7 @@ import type { HttpConfig, RouteModule } from './context.ts';
 import { installErrorHandling } from './errors.ts';
 import { authRoutes } from './routes/auth.ts';
 import { bootRoutes } from './routes/boot.ts';
+import { bootActivityRoutes } from './routes/boot-activity.ts';
 import { eventRoutes } from './routes/events.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -24,7 +25,7 @@ export type { HttpConfig } from './context.ts';
 
 const ROUTES: RouteModule[] = [
   healthRoutes, authRoutes, tokenRoutes, hostRoutes, hostImportRoutes, groupRoutes, imageRoutes,
-  storageNodeRoutes, taskRoutes, taskTypeRoutes, eventRoutes, userRoutes, bootRoutes,
+  storageNodeRoutes, taskRoutes, taskTypeRoutes, eventRoutes, userRoutes, bootRoutes, bootActivityRoutes,
 ];
 
 /** JSON bodies; the CSV import raises its own limit. */

@@ -66,7 +66,8 @@ export async function startBootResponders(brume: Brume, config: BootRespondersCo
         log: (level, message) => log(level === 'debug' ? 'info' : level, `dhcp: ${message}`),
       });
       const started = dhcp;
-      closers.push(() => started.close());
+      brume.responderStats.set('dhcp', () => started.stats());
+      closers.push(async () => { brume.responderStats.delete('dhcp'); await started.close(); });
       const filter = config.dhcp.registeredOnly ? ', registered hosts only' : '';
       summary.push(config.dhcp.mode === 'full'
         ? `DHCP (full) on ${config.dhcp.interfaceName}: pool ${config.dhcp.pool?.first}-${config.dhcp.pool?.last}${filter}`
@@ -79,7 +80,8 @@ export async function startBootResponders(brume: Brume, config: BootRespondersCo
         config: config.tftp, files, backend: brume.bootActivity,
         log: (level, message) => log(level, `tftp: ${message}`),
       });
-      closers.push(() => tftp.close());
+      brume.responderStats.set('tftp', () => { const { recent: _recent, ...counters } = tftp.stats(); return counters; });
+      closers.push(async () => { brume.responderStats.delete('tftp'); await tftp.close(); });
       summary.push(`TFTP on ${config.tftp.host}:${tftp.address().port}, files from ${config.tftp.bootFilesDir}`);
     }
     if (config.dhcp.mode !== 'off') {

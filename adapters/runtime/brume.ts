@@ -27,6 +27,8 @@ export interface Brume {
   bootActivity: BootActivity;
   /** One-time tokens handed to booted clients in their boot script. */
   bootTokens: BootTokens;
+  /** Counters of the running boot responders by name (dhcp, tftp), registered by whoever starts them. */
+  responderStats: Map<string, () => unknown>;
   /** Waits until the read models include the event at `position` (read-your-writes for the API and CLI). */
   settle(position: number | undefined, timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -114,7 +116,7 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
   }
 
   return {
-    database, store, commands, credentials, readModels, bootIndex, bootActivity, bootTokens,
+    database, store, commands, credentials, readModels, bootIndex, bootActivity, bootTokens, responderStats: new Map(),
     async settle(position, timeoutMs = 5000) {
       if (!position) return true;
       const target = await checkpointOf(database.db, position);

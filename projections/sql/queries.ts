@@ -258,3 +258,19 @@ export async function bootStagesOf(db: Kysely<Schema>, macs: string[]) {
   const rows = await db.selectFrom('rm_boot_stages').selectAll().where('mac', 'in', macs).orderBy('at', 'desc').execute();
   return rows.map((r) => ({ mac: r.mac, stage: r.stage, at: new Date(r.at), detail: r.detail as Record<string, string> }));
 }
+
+/** Boot stages seen since a moment, newest first, with the host each MAC belongs to now (if any). */
+export async function recentBootStages(db: Kysely<Schema>, options: { since: Date; limit: number }) {
+  const rows = await db.selectFrom('rm_boot_stages as s')
+    .leftJoin('rm_host_macs as m', 'm.mac', 's.mac')
+    .leftJoin('rm_hosts as h', 'h.host_id', 'm.host_id')
+    .select(['s.mac', 's.stage', 's.at', 's.detail', 'h.host_id', 'h.name'])
+    .where('s.at', '>=', options.since)
+    .orderBy('s.at', 'desc').orderBy('s.mac').orderBy('s.stage')
+    .limit(options.limit)
+    .execute();
+  return rows.map((r) => ({
+    mac: r.mac, stage: r.stage, at: new Date(r.at), detail: r.detail as Record<string, string>,
+    host: r.host_id ? { id: r.host_id, name: r.name } : null,
+  }));
+}

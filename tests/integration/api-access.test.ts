@@ -58,6 +58,8 @@ const EXPECTED: Record<string, Access> = {
   'GET /boot/ipxe': 'public',
   'GET /boot/files/*': 'public',
   'GET /boot/env/*': 'public',
+  'GET /api/boot/activity': 'read',
+  'GET /api/boot/status': 'read',
 };
 
 /** The interactive docs (swagger-ui and its assets) are public, whatever files it serves. */

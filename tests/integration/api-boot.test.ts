@@ -123,4 +123,24 @@ describe.each(BACKENDS)('boot routes on $backend', ({ backend, skip }) => {
     const events = await api.brume.store.readAll({ after: null, limit: 10_000 });
     expect(events.filter((e) => e.type === 'BootStageObserved' && (e.data as any).mac === MENU_MAC)).toHaveLength(1);
   });
+
+  it.skipIf(skip)('given machines booted, when an operator asks for boot activity, then recent stages list known hosts and unknown machines, and the counters say what the responders did', async () => {
+    await anonymous.get('/boot/ipxe', { mac: UNKNOWN, arch: 'x86_64', platform: 'efi' });
+    await anonymous.get('/boot/ipxe', { mac: MENU_MAC, platform: 'pcbios' });
+    const activity = await operator.get('/api/boot/activity');
+    expect(activity.status, activity.text).toBe(200);
+    expect(activity.body.items).toEqual(expect.arrayContaining([
+      expect.objectContaining({ mac: UNKNOWN, stage: 'script', host: null }),
+      expect.objectContaining({ mac: MENU_MAC, stage: 'script', host: { id: ids.menuHost, name: 'menu-01' } }),
+    ]));
+    const future = await operator.get('/api/boot/activity', { since: '2999-01-01' });
+    expect(future.body.items).toEqual([]);
+    expect((await operator.get('/api/boot/activity', { since: 'yesterday-ish' })).body).toMatchObject({ field: 'since' });
+
+    const status = await api.as('auditor').get('/api/boot/status');
+    expect(status.status).toBe(200);
+    expect(status.body.activity.observed).toBeGreaterThan(0);
+    expect(status.body.index).toMatchObject({ hosts: 2 });
+    expect(status.body.dhcp).toBeUndefined();
+  });
 });
