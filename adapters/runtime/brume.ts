@@ -67,13 +67,17 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
   }
   const store = new SqlEventStore(database.db);
   const credentials = new SqlCredentials(database.db);
-  const readModels = readModelSubscription(database.db, (e) => log('error', `read models: ${(e as Error).message}`));
+  // The embedded database belongs to this process alone (DataDirLock), so every append wakes the
+  // subscriptions directly and the safety-net poll can be rare: each poll is a query on the event
+  // loop's thread, a pause the boot responders feel.
+  const pollMs = options.databaseUrl ? 2000 : 30_000;
+  const readModels = readModelSubscription(database.db, (e) => log('error', `read models: ${(e as Error).message}`), { pollMs });
   const bootIndex = new BootIndex();
   const bootActivity = new BootActivity(bootIndex, store, { log });
   const bootTokens = new BootTokens(bootIndex, store, { log });
   const bootSubscription = new CatchUpSubscription(
     database.db, 'boot-index', async (events) => { for (const e of events) bootIndex.apply(e); },
-    { durable: false, batchSize: 5000, types: BOOT_INDEX_EVENT_TYPES },
+    { durable: false, batchSize: 5000, types: BOOT_INDEX_EVENT_TYPES, pollMs },
   );
   let commands: Commands | undefined;
   const wakeOnLan = wakeOnLanEffects({

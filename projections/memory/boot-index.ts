@@ -64,8 +64,12 @@ export class BootIndex {
   /** Active (queued, checked-in, in-progress) task id -> host id. */
   private readonly activeTasks = new Map<string, string>();
 
+  /** Changes whenever an event is folded in: answers derived from the index may be cached until it moves. */
+  generation = 0;
+
   /** Folds one event in. Pure memory work; called by the subscription in commit order. */
   apply(event: RecordedEvent): void {
+    this.generation++;
     const d = event.data as Record<string, any>;
     switch (event.type) {
       case 'HostRegistered': {

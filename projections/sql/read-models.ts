@@ -34,12 +34,12 @@ async function applyAll(cache: RowCache, events: RecordedEvent[]): Promise<void>
  * The SQL read models, kept current by one durable subscription: each batch
  * of events and the checkpoint after it commit together.
  */
-export function readModelSubscription(db: Kysely<Schema>, onError?: (e: unknown) => void): CatchUpSubscription {
+export function readModelSubscription(db: Kysely<Schema>, onError?: (e: unknown) => void, options: { pollMs?: number } = {}): CatchUpSubscription {
   return new CatchUpSubscription(
     db,
     READ_MODELS_SUBSCRIPTION,
     (events, trx) => applyAll(new RowCache(trx, specs), events),
-    { durable: true, batchSize: 1000, ...(onError ? { onError } : {}) },
+    { durable: true, batchSize: 1000, ...options, ...(onError ? { onError } : {}) },
   );
 }
 

@@ -143,4 +143,15 @@ describe.each(BACKENDS)('boot routes on $backend', ({ backend, skip }) => {
     expect(status.body.index).toMatchObject({ hosts: 2 });
     expect(status.body.dhcp).toBeUndefined();
   });
+
+  it.skipIf(skip)('given a cached menu script, when the host changes, then the next script shows the change', async () => {
+    const before = await anonymous.get('/boot/ipxe', { mac: MENU_MAC, platform: 'pcbios' });
+    expect(before.text).toContain('menu-01');
+    const host = await operator.get(`/api/hosts/${ids.menuHost}`);
+    const renamed = await operator.patch(`/api/hosts/${ids.menuHost}`, { name: 'menu-renamed' }, { 'if-match': `"${host.body.version}"` });
+    expect(renamed.status, renamed.text).toBe(200);
+    const after = await anonymous.get('/boot/ipxe', { mac: MENU_MAC, platform: 'pcbios' });
+    expect(after.text).toContain('menu-renamed');
+    expect(after.text).not.toContain('menu-01');
+  });
 });

@@ -37,6 +37,36 @@ function targetFor(decision: BootDecision, issueToken: (taskId: string, hostId: 
   };
 }
 
+/**
+ * Menu scripts depend only on the MAC, the firmware and the index: during a
+ * boot storm (or a machine looping on its menu) the same script is asked for
+ * again and again, so it is built once per index generation. Task scripts
+ * carry a token and are never cached.
+ */
+class MenuScriptCache {
+  private readonly scripts = new Map<string, string>();
+  private generation = -1;
+
+  constructor(private readonly currentGeneration: () => number, private readonly maxEntries = 10_000) {}
+
+  get(target: BootTarget, arch: string | null, platform: string | null, build: () => string): string {
+    if (target.kind === 'task') return build();
+    const generation = this.currentGeneration();
+    if (generation !== this.generation) {
+      this.scripts.clear();
+      this.generation = generation;
+    }
+    const key = `${target.mac} ${arch ?? ''} ${platform ?? ''}`;
+    let script = this.scripts.get(key);
+    if (script === undefined) {
+      script = build();
+      if (this.scripts.size >= this.maxEntries) this.scripts.clear();
+      this.scripts.set(key, script);
+    }
+    return script;
+  }
+}
+
 const answerOf = (target: BootTarget): string =>
   target.kind === 'task' ? `task ${target.task.typeSlug}` : target.kind === 'menu' ? 'menu' : 'registration menu';
 
@@ -49,6 +79,7 @@ const answerOf = (target: BootTarget): string =>
 export const bootRoutes: RouteModule = (api, { brume, config }) => {
   const boot = config.boot ?? DEFAULT_BOOT_HTTP_CONFIG;
   const files = boot.files ?? new BootFiles(boot.filesDir);
+  const scripts = new MenuScriptCache(() => brume.bootIndex.generation);
   const settings = { timeoutSeconds: boot.menuTimeoutSeconds, hidden: boot.menuHidden, exitType: 'auto' as const, kernelArgs: boot.kernelArgs };
 
   api.get<{ Querystring: { mac: string; arch?: string; platform?: string } }>('/boot/ipxe', {
@@ -75,7 +106,8 @@ export const bootRoutes: RouteModule = (api, { brume, config }) => {
     const platform = word(request.query.platform);
     const decision = brume.bootIndex.decide(mac);
     const target = targetFor(decision, (taskId, hostId) => brume.bootTokens.tokenFor({ taskId, hostId }, mac));
-    const script = bootScriptFor(target, { baseUrl: boot.httpBaseUrl, arch, platform, settings, images: brume.bootIndex.imageList() });
+    const script = scripts.get(target, arch, platform, () =>
+      bootScriptFor(target, { baseUrl: boot.httpBaseUrl, arch, platform, settings, images: brume.bootIndex.imageList() }));
     brume.bootActivity.noteAddress(request.ip, mac);
     brume.bootActivity.observe({
       mac, stage: 'script', at: new Date(),
