@@ -25,9 +25,14 @@ export function figuresSection(command: string, machine: Machine, figures: reado
 
 /** Replaces the figures section of docs/benchmarks.md, leaving the prose around it alone. */
 export async function writeFigures(section: string): Promise<void> {
-  const doc = await readFile(DOC, 'utf8').catch(() => `# Benchmarks\n\n${START}\n${END}\n`);
-  const from = doc.indexOf(START);
-  const to = doc.indexOf(END);
-  if (from < 0 || to < from) throw new Error(`${DOC.pathname} has no figures markers; add\n${START}\n${END}`);
-  await writeFile(DOC, doc.slice(0, from) + section + doc.slice(to + END.length));
+  await writeSection(START, END, section);
+}
+
+/** Replaces the text from `start` to `end` (markers included; `section` carries them) in docs/benchmarks.md. */
+export async function writeSection(start: string, end: string, section: string): Promise<void> {
+  const doc = await readFile(DOC, 'utf8').catch(() => `# Benchmarks\n\n${start}\n${end}\n`);
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${DOC.pathname} has no markers for this section; add\n${start}\n${end}`);
+  await writeFile(DOC, doc.slice(0, from) + section + doc.slice(to + end.length));
 }

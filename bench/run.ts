@@ -2,16 +2,38 @@ import { BACKEND_NAMES, DEFAULT_BENCH_URL, localUrl, pgliteDisk, pgliteMemory, p
 import { FULL_DATASET } from './dataset.ts';
 import { MEASUREMENTS, TABLE_HEADER, tableRows, textTable, type Figure, type Measurement } from './figures.ts';
 import { describeMachine } from './machine.ts';
-import { figuresSection, writeFigures } from './report.ts';
+import { figuresSection, writeFigures, writeSection } from './report.ts';
 import { appendsSuite, batchSuite, logSuite } from './suites.ts';
+import { BOOT_TABLE_HEADER, bootTableRows } from './boot/boot-figures.ts';
+import { BOOT_END, BOOT_START, bootFiguresSection } from './boot/boot-report.ts';
+import { BOOT_DEFAULTS, bootSuite } from './boot/boot-suite.ts';
+import { BOOT_MEASUREMENTS, type BootMeasurement } from './boot/tools.ts';
 
-const USAGE = `npm run bench [-- --only=appends,batch,rebuild,search] [--backends=pglite-memory,pglite-disk,postgres] [--write]
+const USAGE = `npm run bench [-- --only=appends,batch,rebuild,search,dhcp,tftp,script] [--backends=pglite-memory,pglite-disk,postgres] [--write]
 
   --only       measurements to run (default: all)
-  --backends   where to run them (default: all; postgres is skipped when unreachable)
-  --write      rewrite the figures section of docs/benchmarks.md
+  --backends   where to run the event-store measurements (default: all; postgres is skipped when unreachable)
+  --write      rewrite the figures sections of docs/benchmarks.md for the measurements that ran
 PostgreSQL: BENCH_DATABASE_URL (default ${DEFAULT_BENCH_URL}); it must be on 127.0.0.1.
-Each measurement runs in a scratch database (PostgreSQL: created and dropped; PGlite: in memory or under /tmp).`;
+Each measurement runs in a scratch database (PostgreSQL: created and dropped; PGlite: in memory or under /tmp).
+
+Boot responders (dhcp, tftp, script) need root: they run a real \`brume serve\` and its peers (perfdhcp and
+dnsmasq, tftpd-hpa, nginx and wrk) in network namespaces the bench creates and removes, on 198.18.0.0/15.
+Without root, or without a peer's package, they are skipped and say what to install.
+  --dhcp-clients=N     known PXE clients perfdhcp cycles through (default ${BOOT_DEFAULTS.dhcp.clients})
+  --tftp-window=N      windowsize the windowed TFTP reads ask for, and brume's cap (default ${BOOT_DEFAULTS.maxWindow})
+  --tftp-processes=N   client processes sharing the concurrent TFTP reads (default ${BOOT_DEFAULTS.tftp.processes})`;
+
+const STORE_MEASUREMENTS: readonly Measurement[] = MEASUREMENTS;
+const ALL_MEASUREMENTS: readonly (Measurement | BootMeasurement)[] = [...MEASUREMENTS, ...BOOT_MEASUREMENTS];
+
+function numberOption(args: string[], name: string, fallback: number, min: number, max: number): number {
+  const raw = args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  return value;
+}
 
 function listOption<T extends string>(args: string[], name: string, allowed: readonly T[]): T[] {
   const raw = args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -24,46 +46,71 @@ function listOption<T extends string>(args: string[], name: string, allowed: rea
 
 async function main(args: string[]): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) return console.log(USAGE);
-  const only = listOption<Measurement>(args, 'only', MEASUREMENTS);
+  const only = listOption<Measurement | BootMeasurement>(args, 'only', ALL_MEASUREMENTS);
+  const storeOnly = only.filter((m): m is Measurement => STORE_MEASUREMENTS.includes(m as Measurement));
+  const bootOnly = only.filter((m): m is BootMeasurement => BOOT_MEASUREMENTS.includes(m as BootMeasurement));
   const backendNames = listOption<BackendName>(args, 'backends', BACKEND_NAMES);
-  const adminUrl = localUrl(process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_URL);
-  const reachable = await adminQuery(adminUrl, 'SELECT 1').then(() => true, (e: Error) => {
-    console.warn(`PostgreSQL at ${adminUrl.host} is unreachable (${e.message}): skipping it.`);
-    return false;
-  });
-  // PostgreSQL first: it writes the shared log fastest (see logSuite).
-  const backends: Backend[] = [];
-  if (backendNames.includes('postgres') && reachable) backends.push(postgres(adminUrl));
-  if (backendNames.includes('pglite-memory')) backends.push(pgliteMemory());
-  if (backendNames.includes('pglite-disk')) backends.push(pgliteDisk());
-  const machine = await describeMachine(reachable ? adminUrl : undefined);
-  console.log(`${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.postgres}, Node ${machine.node}, ${machine.date}`);
-
+  const bootOptions = {
+    ...BOOT_DEFAULTS,
+    dhcp: { ...BOOT_DEFAULTS.dhcp, clients: numberOption(args, 'dhcp-clients', BOOT_DEFAULTS.dhcp.clients, 1, 60_000) },
+    tftp: { ...BOOT_DEFAULTS.tftp, processes: numberOption(args, 'tftp-processes', BOOT_DEFAULTS.tftp.processes, 1, 16) },
+    maxWindow: numberOption(args, 'tftp-window', BOOT_DEFAULTS.maxWindow, 1, 1024),
+  };
+  bootOptions.tftp.windowsize = bootOptions.maxWindow;
+  const command = ['npm run bench --', ...args].join(' ');
   const started = performance.now();
-  const figures: Figure[] = [];
   const log = (line: string) => console.log(line);
-  const shared = {};
-  for (const backend of backends) {
-    if (only.includes('appends')) {
-      log(`${backend.name}: single appends`);
-      figures.push(...(await appendsSuite(backend, log)));
+
+  if (storeOnly.length) {
+    const adminUrl = localUrl(process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_URL);
+    const reachable = await adminQuery(adminUrl, 'SELECT 1').then(() => true, (e: Error) => {
+      console.warn(`PostgreSQL at ${adminUrl.host} is unreachable (${e.message}): skipping it.`);
+      return false;
+    });
+    // PostgreSQL first: it writes the shared log fastest (see logSuite).
+    const backends: Backend[] = [];
+    if (backendNames.includes('postgres') && reachable) backends.push(postgres(adminUrl));
+    if (backendNames.includes('pglite-memory')) backends.push(pgliteMemory());
+    if (backendNames.includes('pglite-disk')) backends.push(pgliteDisk());
+    const machine = await describeMachine(reachable ? adminUrl : undefined);
+    console.log(`${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.postgres}, Node ${machine.node}, ${machine.date}`);
+
+    const figures: Figure[] = [];
+    const shared = {};
+    for (const backend of backends) {
+      if (storeOnly.includes('appends')) {
+        log(`${backend.name}: single appends`);
+        figures.push(...(await appendsSuite(backend, log)));
+      }
+      if (storeOnly.includes('batch')) {
+        log(`${backend.name}: batched appends`);
+        figures.push(...(await batchSuite(backend, log)));
+      }
+      if (storeOnly.includes('rebuild') || storeOnly.includes('search')) {
+        log(`${backend.name}: realistic log (${storeOnly.filter((m) => m === 'rebuild' || m === 'search').join(', ')})`);
+        figures.push(...(await logSuite(backend, FULL_DATASET, storeOnly, shared, log)));
+      }
     }
-    if (only.includes('batch')) {
-      log(`${backend.name}: batched appends`);
-      figures.push(...(await batchSuite(backend, log)));
-    }
-    if (only.includes('rebuild') || only.includes('search')) {
-      log(`${backend.name}: realistic log (${only.filter((m) => m === 'rebuild' || m === 'search').join(', ')})`);
-      figures.push(...(await logSuite(backend, FULL_DATASET, only, shared, log)));
+    console.log(`\n${textTable([[...TABLE_HEADER], ...tableRows(figures)])}\n`);
+    if (args.includes('--write')) {
+      await writeFigures(figuresSection(command, machine, figures));
+      console.log('docs/benchmarks.md: event-store figures rewritten');
     }
   }
-  console.log(`\n${textTable([[...TABLE_HEADER], ...tableRows(figures)])}\n`);
+
+  if (bootOnly.length) {
+    const boot = await bootSuite(bootOnly, log, bootOptions);
+    if (boot.figures.length) {
+      console.log(`\n${textTable([[...BOOT_TABLE_HEADER], ...bootTableRows(boot.figures)])}\n`);
+      if (args.includes('--write')) {
+        await writeSection(BOOT_START, BOOT_END, bootFiguresSection(command, boot.machine, boot.figures, boot.notes));
+        console.log('docs/benchmarks.md: boot-responder figures rewritten');
+      }
+    } else if (boot.skipped.length) {
+      console.log('boot responders: nothing measured (see above)');
+    }
+  }
   console.log(`bench took ${Math.round((performance.now() - started) / 1000)} s`);
-  if (args.includes('--write')) {
-    const command = ['npm run bench --', ...args].join(' ');
-    await writeFigures(figuresSection(command, machine, figures));
-    console.log('docs/benchmarks.md: figures rewritten');
-  }
 }
 
 main(process.argv.slice(2)).catch((error) => {
