@@ -90,6 +90,7 @@ export interface StartTftpOptions {
 }
 
 const RECENT_LIMIT = 100;
+const WARNINGS_PER_MINUTE = 20;
 
 /**
  * Sends boot files by TFTP (RFC 1350, options 2347-2349, windowsize 7440).
@@ -120,6 +121,24 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
   const counters: Omit<TftpStats, 'active' | 'recent'> = {
     requests: 0, started: 0, completed: 0, failed: 0, sizeProbes: 0, refused: 0, malformed: 0, duplicateRequests: 0, busy: 0,
     blocksSent: 0, bytesSent: 0, retransmittedBlocks: 0, retransmittedBytes: 0, timeouts: 0, duplicateAcks: 0, goBacks: 0, strays: 0,
+  };
+  // Failed transfers are worth a warning each, but a misbehaving client (or a storm of them) must not
+  // flood the log: at most WARNINGS_PER_MINUTE lines, then one line saying how many were left out.
+  let warnWindowStart = Date.now();
+  let warnedInWindow = 0;
+  let suppressed = 0;
+  const warnLimited = (line: string) => {
+    const now = Date.now();
+    if (now - warnWindowStart >= 60_000) {
+      if (suppressed) log('warn', `${suppressed} more failed transfer(s) in the last minute were not logged one by one (see the stats)`);
+      warnWindowStart = now;
+      warnedInWindow = 0;
+      suppressed = 0;
+    }
+    if (warnedInWindow < WARNINGS_PER_MINUTE) {
+      warnedInWindow++;
+      log('warn', line);
+    } else suppressed++;
   };
   const recent: TftpTransferRecord[] = [];
   /** Transfers by client "ip:port"; null while the file is read and the socket opened. */
@@ -167,7 +186,9 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
         if (outcome.reason === 'size-probe') counters.sizeProbes++;
         else counters.failed++;
         const routine = outcome.reason === 'closed' || outcome.reason === 'size-probe';
-        log(routine ? 'info' : 'warn', `sending ${name} to ${key} ${routine ? 'ended' : 'failed'}: ${outcome.message}`);
+        const line = `sending ${name} to ${key} ${routine ? 'ended' : 'failed'}: ${outcome.message}`;
+        if (routine) log('info', line);
+        else warnLimited(line);
       }
     };
     const transferSocket = createSocket(socketOptions);

@@ -400,6 +400,28 @@ describe('the TFTP server', () => {
     }
   });
 
+  it('warns about failed transfers one by one only up to a limit a minute, counting them all', async () => {
+    const flooded = await start();
+    const from = logs.length;
+    // 30 clients (a transfer is one client address and port), each ending its read with an ERROR after the first block.
+    const sockets = await Promise.all(Array.from({ length: 30 }, async () => {
+      const socket = createSocket('udp4');
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+      socket.on('message', (message: Buffer, peer: RemoteInfo) => {
+        if (message.readUInt16BE(0) === 3) socket.send(Buffer.from([0, 5, 0, 0, 0x62, 0x79, 0x65, 0]), peer.port, peer.address);
+      });
+      return socket;
+    }));
+    try {
+      for (const socket of sockets) socket.send(rrq('undionly.kpxe', 'octet'), flooded.address().port, '127.0.0.1');
+      await vi.waitFor(() => expect(flooded.stats().failed).toBe(30), { timeout: 10_000 });
+      const warnings = logs.slice(from).filter((l) => l.startsWith('warn ') && l.includes('undionly.kpxe'));
+      expect(warnings).toHaveLength(20);
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
+  });
+
   describe('refuses', () => {
     it.each([
       ['missing.efi', 1],
