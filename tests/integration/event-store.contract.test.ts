@@ -157,14 +157,22 @@ describe.each(BACKENDS)('event store contract on $backend', ({ backend, skip }) 
     store.local.on('appended', () => subscription.wake());
     const writers = 8;
     const perWriter = 40;
+    let highest = 0;
     await Promise.all(
       Array.from({ length: writers }, async (_, w) => {
         for (let i = 0; i < perWriter; i++) {
-          await store.append([{ streamId: `sub-${w}`, streamType: 'sub', expectedVersion: 'any', events: [note(i), note(i + 0.5)] }], { metadata: meta(`sub-${w}-${i}`) });
+          const appended = await store.append([{ streamId: `sub-${w}`, streamType: 'sub', expectedVersion: 'any', events: [note(i), note(i + 0.5)] }], { metadata: meta(`sub-${w}-${i}`) });
+          highest = Math.max(highest, appended.lastGlobalPosition);
         }
       }),
     );
-    const all = await store.readAll({ after: null, limit: 100_000 });
+    // The commit-safe horizon is the cluster's oldest running transaction: another test file's open
+    // transaction (in another database of the same server) can hide the newest events for a moment.
+    let all = await store.readAll({ after: null, limit: 100_000 });
+    for (let tries = 0; !all.some((e) => e.globalPosition === highest) && tries < 200; tries++) {
+      await new Promise((r) => setTimeout(r, 100));
+      all = await store.readAll({ after: null, limit: 100_000 });
+    }
     const last = all[all.length - 1]!;
     expect(await subscription.waitFor(last.globalPosition, 20_000)).toBe(true);
     await subscription.stop();
