@@ -196,8 +196,10 @@ describe('full mode against dhclient, udhcpc and nmap', () => {
     created.pids.push(await tools.dhclientPid());
     // dhclient asked for its old address first (INIT-REBOOT) and brume, which kept the lease, said yes.
     expect(tools.dhclientEvents().at(-1)).toMatchObject({ reason: 'REBOOT', ip: address });
-    const requests = runner.of('observe').filter((o) => o.mac === '52:54:00:e2:d0:01');
-    expect(requests.map((o) => o.detail.message)).toEqual(['DHCPREQUEST']);
+    // The runner reports what it saw on its stdout, which may reach us just after dhclient returns.
+    const seen = () => runner.of('observe').filter((o) => o.mac === '52:54:00:e2:d0:01');
+    await waitUntil('brume to report the REQUEST', () => seen().length > 0, 5000);
+    expect(seen().map((o) => o.detail.message)).toEqual(['DHCPREQUEST']);
     await tools.dhclient(client, '-r');
   });
 
