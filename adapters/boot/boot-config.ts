@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { ConfigError } from '../runtime/config.ts';
+import { booleanVar, integerVar } from '../runtime/env-values.ts';
 import { interfaceAddresses } from './interface-addresses.ts';
 
 /** How booting machines reach brume, and how the boot menu behaves. */
@@ -21,14 +22,6 @@ export const BOOT_CONFIG_VARIABLES = [
   ['BRUME_BOOT_MENU_HIDDEN', 'false', 'true: boot the local disk at once unless ESC is pressed during the timeout'],
   ['BRUME_BOOT_KERNEL_ARGS', '(none)', 'extra kernel arguments for the boot environment, e.g. "nomodeset"'],
 ] as const;
-
-const truthy = (value: string | undefined, name: string, fallback: boolean): boolean => {
-  if (value === undefined || value === '') return fallback;
-  const v = value.toLowerCase();
-  if (['true', '1', 'yes'].includes(v)) return true;
-  if (['false', '0', 'no'].includes(v)) return false;
-  throw new ConfigError(`${name} must be true or false, not "${value}"`);
-};
 
 /** The first IPv4 address of an interface, or undefined. */
 export function ipv4Of(interfaceName: string): string | undefined {
@@ -63,17 +56,14 @@ export function bootConfigFromEnv(
   if (url !== undefined && url !== '' && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(url)) {
     throw new ConfigError(`BRUME_BOOT_HTTP_URL must be an http:// or https:// URL, not "${env.BRUME_BOOT_HTTP_URL}"`);
   }
-  const timeout = Number(env.BRUME_BOOT_MENU_TIMEOUT ?? 5);
-  if (!Number.isInteger(timeout) || timeout < 0 || timeout > 3600) {
-    throw new ConfigError(`BRUME_BOOT_MENU_TIMEOUT must be a whole number of seconds from 0 to 3600, not "${env.BRUME_BOOT_MENU_TIMEOUT}"`);
-  }
+  const timeout = integerVar(env, 'BRUME_BOOT_MENU_TIMEOUT', 5, 0, 3600, 'a whole number of seconds');
   const kernelArgs = env.BRUME_BOOT_KERNEL_ARGS?.trim() ?? '';
   if (/[\n\r$]/.test(kernelArgs)) throw new ConfigError('BRUME_BOOT_KERNEL_ARGS must be one line without "$"');
   return {
     serverAddress,
     httpBaseUrl: url || `http://${serverAddress}:${context.httpPort}`,
     menuTimeoutSeconds: timeout,
-    menuHidden: truthy(env.BRUME_BOOT_MENU_HIDDEN, 'BRUME_BOOT_MENU_HIDDEN', false),
+    menuHidden: booleanVar(env, 'BRUME_BOOT_MENU_HIDDEN', false),
     kernelArgs,
   };
 }

@@ -3,6 +3,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import type { BootFiles } from '../../core/boot/client-arch.ts';
 import { interfaceAddresses } from '../boot/interface-addresses.ts';
 import { ConfigError } from '../runtime/config.ts';
+import { booleanVar, integerVar } from '../runtime/env-values.ts';
 import { ipToInt, isIpv4, Subnet } from '../../core/shared/ipv4.ts';
 
 export type DhcpMode = 'off' | 'proxy' | 'full';
@@ -81,11 +82,11 @@ export function dhcpConfigFromEnv(env: NodeJS.ProcessEnv = process.env, interfac
     arm64: bootFile(env, 'BRUME_BOOT_FILE_ARM64', null),
   };
   const common = {
-    registeredOnly: bool(env, 'BRUME_DHCP_REGISTERED_ONLY'),
-    leaseSeconds: integer(env, 'BRUME_DHCP_LEASE_SECONDS', 3600, 60, 365 * 86400, 'a number of seconds from 60 to 31536000'),
-    port: integer(env, 'BRUME_DHCP_PORT', 67, 1, 65535, 'a port number from 1 to 65535'),
-    proxyPort: integer(env, 'BRUME_DHCP_PROXY_PORT', 4011, 1, 65535, 'a port number from 1 to 65535'),
-    clientPort: integer(env, 'BRUME_DHCP_CLIENT_PORT', 68, 1, 65535, 'a port number from 1 to 65535'),
+    registeredOnly: booleanVar(env, 'BRUME_DHCP_REGISTERED_ONLY', false),
+    leaseSeconds: integerVar(env, 'BRUME_DHCP_LEASE_SECONDS', 3600, 60, 365 * 86400, 'a number of seconds'),
+    port: integerVar(env, 'BRUME_DHCP_PORT', 67, 1, 65535, 'a port number'),
+    proxyPort: integerVar(env, 'BRUME_DHCP_PROXY_PORT', 4011, 1, 65535, 'a port number'),
+    clientPort: integerVar(env, 'BRUME_DHCP_CLIENT_PORT', 68, 1, 65535, 'a port number'),
     bootFiles,
   };
   if (mode === 'off') {
@@ -138,21 +139,6 @@ function range(env: NodeJS.ProcessEnv, mode: DhcpMode): { first: string; last: s
   if (ipToInt(first) > ipToInt(last)) throw new ConfigError(`BRUME_DHCP_POOL: ${first} comes after ${last}; write the lower address first`);
   if (ipToInt(last) - ipToInt(first) >= 65536) throw new ConfigError('BRUME_DHCP_POOL holds more than 65536 addresses');
   return { first, last };
-}
-
-function bool(env: NodeJS.ProcessEnv, name: 'BRUME_DHCP_REGISTERED_ONLY'): boolean {
-  const text = (env[name] ?? 'false').trim().toLowerCase();
-  if (['true', '1', 'yes'].includes(text)) return true;
-  if (['false', '0', 'no', ''].includes(text)) return false;
-  throw new ConfigError(`${name} must be true or false, not "${env[name]}"`);
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, what: string): number {
-  const text = env[name]?.trim();
-  if (!text) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(`${name} must be ${what}, not "${env[name]}"`);
-  return value;
 }
 
 function bootFile(env: NodeJS.ProcessEnv, name: string, fallback: string | null): string | null {

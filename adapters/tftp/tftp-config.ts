@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError } from '../runtime/config.ts';
+import { integerVar } from '../runtime/env-values.ts';
 
 /** Where the TFTP server listens, what it serves and how far it lets clients negotiate. */
 export interface TftpConfig {
@@ -47,19 +48,9 @@ export function tftpConfigFromEnv(env: NodeJS.ProcessEnv, context: { dhcpEnabled
   return {
     enabled: mode === 'on' || (mode === 'auto' && context.dhcpEnabled),
     host,
-    port: integer(env, 'BRUME_TFTP_PORT', 69, 0, 65535, 'a port number'),
+    port: integerVar(env, 'BRUME_TFTP_PORT', 69, 0, 65535, 'a port number'),
     bootFilesDir: resolve(env.BRUME_BOOT_FILES_DIR?.trim() || './boot-files'),
-    maxWindow: integer(env, 'BRUME_TFTP_MAX_WINDOW', 16, 1, MAX_WINDOW_LIMIT, 'a window of blocks'),
-    maxBlksize: integer(env, 'BRUME_TFTP_MAX_BLKSIZE', 1468, 8, 65464, 'a block size in bytes (RFC 2348)'),
+    maxWindow: integerVar(env, 'BRUME_TFTP_MAX_WINDOW', 16, 1, MAX_WINDOW_LIMIT, 'a window of blocks'),
+    maxBlksize: integerVar(env, 'BRUME_TFTP_MAX_BLKSIZE', 1468, 8, 65464, 'a block size in bytes (RFC 2348)'),
   };
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, what: string): number {
-  const text = env[name]?.trim();
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new ConfigError(`${name} must be ${what} from ${min} to ${max}, not "${env[name]}"`);
-  }
-  return value;
 }

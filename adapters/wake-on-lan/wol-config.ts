@@ -1,6 +1,7 @@
 import { parseCidr, parseIpv4 } from '../../core/shared/ipv4.ts';
 import type { WakeTargetsConfig, WolSubnet } from '../../core/wake-on-lan/wake-targets.ts';
 import { ConfigError } from '../runtime/config.ts';
+import { integerVar } from '../runtime/env-values.ts';
 
 /** Where and how Wake-on-LAN packets go. */
 export interface WolConfig extends WakeTargetsConfig {
@@ -42,7 +43,7 @@ export function wolConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WolConfi
   return {
     subnets: parseSubnets(env.BRUME_WOL_SUBNETS ?? ''),
     defaultTargets: parseAddressList('BRUME_WOL_DEFAULT_TARGETS', env.BRUME_WOL_DEFAULT_TARGETS ?? ''),
-    port: parsePort(env.BRUME_WOL_PORT),
+    port: integerVar(env, 'BRUME_WOL_PORT', 9, 1, 65535, 'a UDP port number'),
   };
 }
 
@@ -80,14 +81,6 @@ function parseAddressList(variable: string, text: string): string[] {
   return addresses;
 }
 
-function parsePort(text: string | undefined): number {
-  if (text === undefined || text.trim() === '') return 9;
-  const port = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || port < 1 || port > 65535) {
-    throw new ConfigError(`BRUME_WOL_PORT must be a UDP port number from 1 to 65535, not "${text}"`);
-  }
-  return port;
-}
 
 const splitList = (text: string): string[] => text.split(',').map((s) => s.trim()).filter(Boolean);
 
