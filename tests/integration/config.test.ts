@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configFromEnv } from '../../adapters/runtime/config.ts';
+import { consoleLog } from '../../adapters/runtime/console-log.ts';
 
 describe('configuration from the environment', () => {
   it('has defaults a fresh machine can run with', () => {
@@ -31,5 +32,22 @@ describe('configuration from the environment', () => {
   ])('refuses %o with a message naming the variable', (env, message) => {
     expect(() => configFromEnv(env)).toThrow(ConfigError);
     expect(() => configFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('brume\'s own log lines', () => {
+  it('given a log level, when lines of each severity are logged, then only those at or above it are written', () => {
+    const lines: string[] = [];
+    const atWarn = consoleLog('warn', (line) => lines.push(line));
+    atWarn('info', 'sent ipxe.efi');
+    atWarn('warn', 'boot files missing');
+    atWarn('error', 'read models: gone');
+    expect(lines).toEqual(['[warn] boot files missing', '[error] read models: gone']);
+    const silent: string[] = [];
+    consoleLog('silent', (line) => silent.push(line))('error', 'x');
+    expect(silent).toEqual([]);
+    const all: string[] = [];
+    consoleLog('debug', (line) => all.push(line))('info', 'y');
+    expect(all).toEqual(['[info] y']);
   });
 });

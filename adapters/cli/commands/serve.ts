@@ -3,15 +3,13 @@ import { CliError } from '../cli-context.ts';
 import { ensureAdmin, openBrume } from '../../runtime/brume.ts';
 import { CONFIG_VARIABLES, configFromEnv } from '../../runtime/config.ts';
 import { DeadlineWatcher } from '../../runtime/deadline-watcher.ts';
+import { consoleLog } from '../../runtime/console-log.ts';
 import { bootHttpConfigOf, bootRespondersConfigFromEnv, startBootResponders } from '../../runtime/boot-responders.ts';
 import { BOOT_CONFIG_VARIABLES } from '../../boot/boot-config.ts';
 import { BootFiles } from '../../boot-files/boot-files.ts';
 import { DHCP_CONFIG_VARIABLES } from '../../dhcp/dhcp-config.ts';
 import { TFTP_CONFIG_VARIABLES } from '../../tftp/tftp-config.ts';
 import { WOL_CONFIG_VARIABLES, wolConfigFromEnv } from '../../wake-on-lan/wol-config.ts';
-
-/** Most to least severe, as BRUME_LOG_LEVEL names them. */
-const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 const section = (title: string, variables: readonly (readonly [string, string, string])[]) =>
   `  ${title}:\n${variables.map(([name, fallback, what]) => `    ${name.padEnd(26)} ${what} (default ${fallback})`).join('\n')}`;
@@ -38,11 +36,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const responders = bootRespondersConfigFromEnv(process.env, config);
   const bootFiles = new BootFiles(responders.tftp.bootFilesDir);
   const wakeOnLan = wolConfigFromEnv(process.env);
-  // BRUME_LOG_LEVEL governs brume's own lines too, not only fastify's request log.
-  const shown = LOG_LEVELS.indexOf(config.logLevel);
-  const log = (level: 'info' | 'warn' | 'error', message: string) => {
-    if (LOG_LEVELS.indexOf(level) <= shown) console.error(`[${level}] ${message}`);
-  };
+  const log = consoleLog(config.logLevel);
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${config.dataDir}`;
   console.error(`brume: opening ${where}...`);
   const brume = await openBrume({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, follow: true, log, wakeOnLan }).catch((error: Error) => {
