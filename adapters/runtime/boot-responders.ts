@@ -84,7 +84,8 @@ export async function startBootResponders(brume: Brume, config: BootRespondersCo
       closers.push(async () => { brume.responderStats.delete('tftp'); await tftp.close(); });
       summary.push(`TFTP on ${config.tftp.host}:${tftp.address().port}, files from ${config.tftp.bootFilesDir}`);
     }
-    if (config.dhcp.mode !== 'off') {
+    // Whoever names the boot file (brume's DHCP, or the site's), PXE clients will ask for these.
+    if (config.dhcp.mode !== 'off' || config.tftp.enabled) {
       const wanted = [config.dhcp.bootFiles.bios, config.dhcp.bootFiles.efi64];
       const missing: string[] = [];
       for (const name of wanted) if (!(await files.read(name)).ok) missing.push(name);

@@ -161,6 +161,20 @@ describe('brume serve and the boot responders', () => {
     }
   });
 
+  it('warns, naming the files and the script that installs them, when TFTP serves a directory without the iPXE binaries', async () => {
+    const server = brumeBackground(['serve'], {
+      DATABASE_URL: '', BRUME_DATA_DIR: dataDir(), BRUME_ADMIN_PASSWORD: 'serve-test-password', BRUME_HTTP_HOST: '127.0.0.1', BRUME_HTTP_PORT: '0',
+      BRUME_LOG_LEVEL: 'warn', BRUME_DHCP_MODE: '', BRUME_TFTP: 'on', BRUME_TFTP_HOST: '127.0.0.1', BRUME_TFTP_PORT: '0', BRUME_BOOT_FILES_DIR: dataDir(),
+    });
+    try {
+      await server.waitFor(/listening on/, 60_000);
+      expect(server.output.stderr).toMatch(/\[warn\] boot files missing from .*: undionly\.kpxe, ipxe\.efi;.*infra\/boot-files\/install-ipxe\.sh/);
+      expect(server.output.stderr).toMatch(/TFTP on 127\.0\.0\.1:\d+/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('refuses DHCP on an interface that does not exist, naming the variable', async () => {
     const run = await brumeCli(['serve'], {
       DATABASE_URL: '', BRUME_DATA_DIR: dataDir(), BRUME_HTTP_PORT: '0', BRUME_DHCP_MODE: 'proxy', BRUME_DHCP_INTERFACE: 'nosuchif0',
