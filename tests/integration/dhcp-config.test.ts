@@ -3,7 +3,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../adapters/runtime/config.ts';
 import { bindToInterface, interfaceIndex } from '../../adapters/dhcp/bind-to-interface.ts';
-import { clientOption as opt, decodeReply, encodeClientMessage } from '../../adapters/dhcp/client-messages.ts';
+import { clientOption as opt, decodeReply, encodeClientMessage } from '../support/dhcp-client-messages.ts';
 import { DHCP_CONFIG_VARIABLES, dhcpConfigFromEnv, type DhcpConfig, type InterfaceLookup } from '../../adapters/dhcp/dhcp-config.ts';
 import { bindFailureMessage, startDhcpServer } from '../../adapters/dhcp/dhcp-server.ts';
 

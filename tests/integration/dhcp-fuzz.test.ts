@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KnownHost, ResponderBackend } from '../../adapters/boot/responder-backend.ts';
 import { migrate, openDatabase, type Database } from '../../adapters/database/open-database.ts';
-import { clientOption as opt, decodeReply, encodeClientMessage, type ClientMessage } from '../../adapters/dhcp/client-messages.ts';
+import { clientOption as opt, decodeReply, encodeClientMessage, type ClientMessage } from '../support/dhcp-client-messages.ts';
 import type { DhcpConfig, DhcpMode } from '../../adapters/dhcp/dhcp-config.ts';
 import { startDhcpServer, type DhcpServer, type DhcpStats } from '../../adapters/dhcp/dhcp-server.ts';
 import { SqlLeaseStore } from '../../adapters/dhcp/sql-lease-store.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientOption as opt, decodeReply, encodeClientMessage } from '../../adapters/dhcp/client-messages.ts';
+import { clientOption as opt, decodeReply, encodeClientMessage } from '../support/dhcp-client-messages.ts';
 import { decodeRequest, encodeReply, readSubOptions, type DhcpReply } from '../../adapters/dhcp/dhcp-packet.ts';
 
 const MAC = '52:54:00:12:34:56';

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BootObservation } from '../../core/boot/boot-stage.ts';
 import type { KnownHost, ResponderBackend } from '../../adapters/boot/responder-backend.ts';
 import { migrate, openDatabase, type Database } from '../../adapters/database/open-database.ts';
-import { clientOption as opt, decodeReply, encodeClientMessage, type ClientMessage, type OptionValue, type ReplyView } from '../../adapters/dhcp/client-messages.ts';
+import { clientOption as opt, decodeReply, encodeClientMessage, type ClientMessage, type OptionValue, type ReplyView } from '../support/dhcp-client-messages.ts';
 import type { DhcpConfig } from '../../adapters/dhcp/dhcp-config.ts';
 import { startDhcpServer, type DhcpServer } from '../../adapters/dhcp/dhcp-server.ts';
 import { SqlLeaseStore } from '../../adapters/dhcp/sql-lease-store.ts';

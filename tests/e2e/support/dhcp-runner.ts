@@ -24,7 +24,7 @@ import type { BootObservation } from '../../../core/boot/boot-stage.ts';
 import type { KnownHost, ResponderBackend } from '../../../adapters/boot/responder-backend.ts';
 import { migrate, openDatabase } from '../../../adapters/database/open-database.ts';
 import { bindToInterface } from '../../../adapters/dhcp/bind-to-interface.ts';
-import { clientOption as opt, decodeReply, encodeClientMessage, type ClientMessage, type ReplyView } from '../../../adapters/dhcp/client-messages.ts';
+import { clientOption as opt, decodeReply, encodeClientMessage, type ClientMessage, type ReplyView } from '../../support/dhcp-client-messages.ts';
 import { dhcpConfigFromEnv } from '../../../adapters/dhcp/dhcp-config.ts';
 import { startDhcpServer } from '../../../adapters/dhcp/dhcp-server.ts';
 import { prefixLength } from '../../../core/shared/ipv4.ts';
