@@ -3,6 +3,7 @@ import { GROUPS, IMAGES, STORAGE_NODES } from './aggregates.ts';
 import { catalogCommands, groupMembershipCommand, imageRefChecker } from './catalog-commands.ts';
 import { hostCommands } from './host-commands.ts';
 import type { Credentials, Directory, Ids, Memberships } from './ports.ts';
+import { imagingCommands, type ImagingSettings } from './imaging-commands.ts';
 import { taskCommands, type TaskEffectRunner } from './task-commands.ts';
 import { userCommands } from './user-commands.ts';
 import { group } from '../groups/group.ts';
@@ -16,6 +17,7 @@ export interface CommandDependencies {
   credentials: Credentials;
   directory: Directory;
   runTaskEffects?: TaskEffectRunner;
+  imaging?: ImagingSettings;
 }
 
 /**
@@ -35,6 +37,7 @@ export function createCommands(deps: CommandDependencies) {
     storageNodes: catalogCommands(store, ids, storageNode, STORAGE_NODES),
     groups: { ...catalogCommands(store, ids, group, GROUPS, imageRefs), changeMembers: groupMembershipCommand(store) },
     tasks: taskCommands(store, ids, deps.runTaskEffects),
+    imaging: imagingCommands(store, deps.imaging),
     users: userCommands(store, ids, deps.credentials, deps.directory),
   };
 }

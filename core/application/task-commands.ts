@@ -10,8 +10,9 @@ import { replayTask } from '../tasks/replay-task.ts';
 import { GROUP_RUN_STREAM, startGroupRun } from '../tasks/start-group-run.ts';
 import { TASK_STREAM, type TaskEvent } from '../tasks/task.ts';
 import { applyNewTaskEvents, type TaskEffect, type TaskSnapshot } from '../tasks/task-machine.ts';
-import { GROUPS, HOSTS, IMAGES, TASKS, changeAggregate, load, loadMany } from './aggregates.ts';
-import { runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
+import { GROUPS, HOSTS, IMAGES, TASKS, load, loadMany } from './aggregates.ts';
+import { checkExpected, runCommand, type CommandMeta, type CommandOutcome } from './command-runner.ts';
+import { queueAppendFor } from './queue-appends.ts';
 import type { Ids } from './ports.ts';
 
 export interface TaskCommandResult {
@@ -62,16 +63,28 @@ export function taskCommands(store: EventStore, ids: Ids, runEffects: TaskEffect
     return outcome;
   }
 
-  /** Loads a task, decides one lifecycle step, appends it; shared by every step after creation. */
+  /**
+   * Loads a task, decides one lifecycle step, appends it together with the
+   * queue events it implies (leaving the line, releasing a slot); shared by
+   * every step after creation.
+   */
   async function step(
     meta: CommandMeta, taskId: string, decide: (snapshot: TaskSnapshot) => Result<TaskEvent[]>,
   ): Promise<CommandOutcome<TaskCommandResult>> {
     let effects: TaskEffect[] = [];
-    const outcome = await changeAggregate(store, meta, TASKS, taskId, (state) => {
+    const streamId = taskStream(taskId);
+    const outcome = await runCommand(store, meta, async () => {
+      const { state, version } = await load(store, TASKS, taskId);
+      const expected = checkExpected(meta, streamId, version);
+      if (!expected.ok) return expected;
       const decided = decide(state);
-      if (decided.ok) effects = effectsOf(state, decided.value);
-      return decided;
-    }, (_state, version): TaskCommandResult => ({ taskId, version }));
+      if (!decided.ok) return decided;
+      effects = effectsOf(state, decided.value);
+      const appends: StreamAppend[] = [{ streamId, streamType: TASK_STREAM, expectedVersion: version, events: decided.value }];
+      const queue = await queueAppendFor(store, state, decided.value);
+      if (queue) appends.push(queue);
+      return ok({ appends, result: { taskId, version: version + decided.value.length } });
+    });
     if (outcome.ok && !outcome.replayed && effects.length) runEffects(taskId, effects);
     return outcome;
   }
@@ -125,12 +138,14 @@ export function taskCommands(store: EventStore, ids: Ids, runEffects: TaskEffect
       return created.ok ? { ...created, value: { ...created.value, replayOf: taskId } } : created;
     },
 
+    /** Low-level steps; booted clients go through `imaging.checkIn`, which also queues them. */
     checkIn: (meta: CommandMeta, taskId: string, at: Date, timeoutSeconds?: number) =>
       step(meta, taskId, (s) => checkInTask({ taskId, at, ...(timeoutSeconds ? { timeoutSeconds } : {}) }, s)),
     start: (meta: CommandMeta, taskId: string, at: Date) => step(meta, taskId, (s) => startTask({ taskId, at }, s)),
     progress: (meta: CommandMeta, taskId: string, progress: Parameters<typeof reportTaskProgress>[0]) =>
       step(meta, taskId, (s) => reportTaskProgress({ ...progress, taskId }, s)),
-    complete: (meta: CommandMeta, taskId: string) => step(meta, taskId, (s) => completeTask({ taskId }, s)),
+    complete: (meta: CommandMeta, taskId: string, image?: { imageId: string; revision: number } | null) =>
+      step(meta, taskId, (s) => completeTask({ taskId, image: image ?? null }, s)),
     fail: (meta: CommandMeta, taskId: string, failure: { reason: unknown; command?: string | null; output?: string | null }) =>
       step(meta, taskId, (s) => failTask({ ...failure, taskId }, s)),
     requeue: (meta: CommandMeta, taskId: string, now: Date) => step(meta, taskId, (s) => requeueTask({ taskId, now }, s)),

@@ -32,11 +32,19 @@ export const image = defineCatalogEntity<'Image', ImageFields>({
   defaults: { description: '', type: 'n', os: '', compression: 6 },
 });
 
-/** A captured revision that passed its checksum; issue 4's capture records these. */
+/**
+ * A captured revision that passed its checksums and became the image's
+ * current one. `sha256` is the digest of its manifest, which lists every
+ * file with its own digest; `capturedByTaskId` names the capture (and the
+ * directory the image store keeps it in); `files` counts them.
+ */
 export type ImageRevisionCommitted = DomainEvent<
   'ImageRevisionCommitted',
-  { id: string; revision: number; sizeBytes: number; sha256: string; capturedByTaskId: string | null }
+  { id: string; revision: number; sizeBytes: number; sha256: string; capturedByTaskId: string | null; files?: number }
 >;
 
-export type ImageEvent = CatalogEvent<'Image', ImageFields> | ImageRevisionCommitted;
+/** An old revision removed by an admin to free space; its files go with it. Never the current one. */
+export type ImageRevisionDeleted = DomainEvent<'ImageRevisionDeleted', { id: string; revision: number; capturedByTaskId: string | null }>;
+
+export type ImageEvent = CatalogEvent<'Image', ImageFields> | ImageRevisionCommitted | ImageRevisionDeleted;
 export type ImageState = CatalogState<ImageFields>;

@@ -43,7 +43,12 @@ export interface ReadAllOptions {
 
 export interface EventStore {
   /** All events of one stream, in version order; version 0 when the stream does not exist. */
-  readStream(streamId: string): Promise<{ version: number; events: RecordedEvent[] }>;
+  /**
+   * A stream's events in version order and its current version; with
+   * `fromVersion`, only the events from that version on (an aggregate held
+   * in memory catches up without reading its whole history again).
+   */
+  readStream(streamId: string, options?: { fromVersion?: number }): Promise<{ version: number; events: RecordedEvent[] }>;
   /**
    * Appends to one or more streams in one transaction, checking each stream's
    * expected version and applying the events' claims. Throws

@@ -15,7 +15,7 @@ export const DEFAULT_CHECK_IN_TIMEOUT_SECONDS = 600;
 export const MIN_CHECK_IN_TIMEOUT_SECONDS = 60;
 
 export function checkInTask(
-  command: { taskId: string; at: Date; timeoutSeconds?: number },
+  command: { taskId: string; at: Date; timeoutSeconds?: number; queueId?: string | null },
   snapshot: TaskSnapshot,
 ): Result<TaskEvent[]> {
   const timeout = command.timeoutSeconds ?? DEFAULT_CHECK_IN_TIMEOUT_SECONDS;
@@ -25,19 +25,33 @@ export function checkInTask(
   const deadline = new Date(command.at.getTime() + timeout * 1000);
   return decideTransition(command.taskId, snapshot, {
     type: 'TaskCheckedIn',
-    data: { taskId: command.taskId, hostId: hostOf(snapshot), at: command.at.toISOString(), deadline: deadline.toISOString() },
+    data: {
+      taskId: command.taskId, hostId: hostOf(snapshot), at: command.at.toISOString(), deadline: deadline.toISOString(),
+      ...(command.queueId ? { queueId: command.queueId } : {}),
+    },
   }, 'checked in');
 }
 
-export function startTask(command: { taskId: string; at: Date }, snapshot: TaskSnapshot): Result<TaskEvent[]> {
+/** `queueId`: the queue whose slot the task takes; `imageRevision`: the revision a deploy is pinned to. */
+export function startTask(
+  command: { taskId: string; at: Date; queueId?: string | null; imageRevision?: number | null },
+  snapshot: TaskSnapshot,
+): Result<TaskEvent[]> {
   return decideTransition(command.taskId, snapshot, {
     type: 'TaskStarted',
-    data: { taskId: command.taskId, hostId: hostOf(snapshot), at: command.at.toISOString() },
+    data: {
+      taskId: command.taskId, hostId: hostOf(snapshot), at: command.at.toISOString(),
+      ...(command.queueId ? { queueId: command.queueId } : {}),
+      ...(command.imageRevision != null ? { imageRevision: command.imageRevision } : {}),
+    },
   }, 'started');
 }
 
 export function reportTaskProgress(
-  command: { taskId: string; bytesDone: number; bytesTotal: number; rateBytesPerSecond: number; partition?: string | null },
+  command: {
+    taskId: string; bytesDone: number; bytesTotal: number; rateBytesPerSecond: number; partition?: string | null;
+    etaSeconds?: number | null;
+  },
   snapshot: TaskSnapshot,
 ): Result<TaskEvent[]> {
   for (const field of ['bytesDone', 'bytesTotal', 'rateBytesPerSecond'] as const) {
@@ -51,13 +65,19 @@ export function reportTaskProgress(
       taskId: command.taskId, hostId: hostOf(snapshot),
       bytesDone: command.bytesDone, bytesTotal: command.bytesTotal,
       rateBytesPerSecond: command.rateBytesPerSecond, partition: command.partition ?? null,
+      ...(command.etaSeconds !== undefined ? { etaSeconds: command.etaSeconds } : {}),
     },
   }, 'given progress');
 }
 
-export function completeTask(command: { taskId: string }, snapshot: TaskSnapshot): Result<TaskEvent[]> {
+/** `image`: for imaging tasks, the revision deployed to the host or created by the capture. */
+export function completeTask(
+  command: { taskId: string; image?: { imageId: string; revision: number } | null },
+  snapshot: TaskSnapshot,
+): Result<TaskEvent[]> {
+  const image = command.image ? { imageId: command.image.imageId, imageRevision: command.image.revision } : {};
   return decideTransition(command.taskId, snapshot, {
-    type: 'TaskCompleted', data: { taskId: command.taskId, hostId: hostOf(snapshot) },
+    type: 'TaskCompleted', data: { taskId: command.taskId, hostId: hostOf(snapshot), ...image },
   }, 'completed');
 }
 

@@ -25,11 +25,21 @@ export interface TaskContext extends Partial<TaskCreatedData> {
   progress: TaskProgress | null;
   /** Why the task failed or was cancelled. */
   reason: string | null;
+  /** The storage node queue the client waits in or holds a slot of. */
+  queueId: string | null;
+  /** Whether the task holds a slot of `queueId` (it started as an imaging task). */
+  holdsSlot: boolean;
+  /** The image revision a deploy was pinned to when it started. */
+  imageRevision: number | null;
 }
 
 type MachineEvent = { [E in TaskEvent as E['type']]: { type: E['type'] } & E['data'] }[TaskEvent['type']];
 
-export type TaskEffect = { type: 'wakeHost' } | { type: 'releaseSlot' };
+/**
+ * Side effects new events ask for. Slots are not an effect: releasing one is
+ * a queue event appended with the task event, so a crash cannot leak it.
+ */
+export type TaskEffect = { type: 'wakeHost' };
 
 /** FOG's Wake-Up task (14): sending the packets is the whole task, so creating one always wakes. */
 export const WAKE_UP_TYPE_ID = taskTypeFor('wake-up')!.id;
@@ -38,7 +48,6 @@ export const taskMachine = setup({
   types: { context: {} as TaskContext, events: {} as MachineEvent },
   actions: {
     wakeHost: () => {},
-    releaseSlot: () => {},
     // A transition with neither target nor action counts as refused by `can()`; this gives it one.
     keepRecord: () => {},
   },
@@ -48,7 +57,7 @@ export const taskMachine = setup({
 }).createMachine({
   id: 'task',
   initial: 'draft',
-  context: { checkedInAt: null, deadline: null, startedAt: null, progress: null, reason: null },
+  context: { checkedInAt: null, deadline: null, startedAt: null, progress: null, reason: null, queueId: null, holdsSlot: false, imageRevision: null },
   states: {
     draft: {
       on: {
@@ -60,9 +69,12 @@ export const taskMachine = setup({
     },
     queued: {
       on: {
-        TaskCheckedIn: { target: 'checked-in', actions: assign(({ event }) => ({ checkedInAt: event.at, deadline: event.deadline })) },
+        TaskCheckedIn: {
+          target: 'checked-in',
+          actions: assign(({ event }) => ({ checkedInAt: event.at, deadline: event.deadline, queueId: event.queueId ?? null })),
+        },
         // Tasks that need no queue slot (server-side, boot-environment) may start straight away.
-        TaskStarted: { target: 'in-progress', actions: assign(({ event }) => ({ startedAt: event.at })) },
+        TaskStarted: { target: 'in-progress', actions: assign(({ event }) => started(event)) },
         TaskFailed: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason })) },
         TaskCancelled: { target: 'cancelled', actions: assign(({ event }) => ({ reason: event.reason })) },
         // A record for the auditor: the wake is sent while the task waits for its machine.
@@ -73,29 +85,38 @@ export const taskMachine = setup({
       on: {
         // A client that polls again after a reboot checks in again: its deadline moves, its place does not.
         TaskCheckedIn: { actions: assign(({ event }) => ({ deadline: event.deadline })) },
-        TaskStarted: { target: 'in-progress', actions: assign(({ event }) => ({ startedAt: event.at, deadline: null })) },
-        TaskCompleted: { target: 'complete', actions: 'releaseSlot' },
-        TaskRequeued: { target: 'queued', actions: assign({ checkedInAt: null, deadline: null }) },
-        TaskFailed: { target: 'failed', actions: [assign(({ event }) => ({ reason: event.reason })), 'releaseSlot'] },
-        TaskCancelled: { target: 'cancelled', actions: [assign(({ event }) => ({ reason: event.reason })), 'releaseSlot'] },
+        TaskStarted: { target: 'in-progress', actions: assign(({ event }) => started(event)) },
+        TaskCompleted: { target: 'complete', actions: assign({ deadline: null }) },
+        TaskRequeued: { target: 'queued', actions: assign({ checkedInAt: null, deadline: null, queueId: null }) },
+        TaskFailed: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason, deadline: null })) },
+        TaskCancelled: { target: 'cancelled', actions: assign(({ event }) => ({ reason: event.reason, deadline: null })) },
       },
     },
     'in-progress': {
       on: {
         TaskProgressed: {
           actions: assign(({ event }) => ({
-            progress: { bytesDone: event.bytesDone, bytesTotal: event.bytesTotal, rateBytesPerSecond: event.rateBytesPerSecond, partition: event.partition },
+            progress: {
+              bytesDone: event.bytesDone, bytesTotal: event.bytesTotal, rateBytesPerSecond: event.rateBytesPerSecond,
+              partition: event.partition, etaSeconds: event.etaSeconds ?? null,
+            },
           })),
         },
-        TaskCompleted: { target: 'complete', actions: 'releaseSlot' },
-        TaskFailed: { target: 'failed', actions: [assign(({ event }) => ({ reason: event.reason })), 'releaseSlot'] },
-        TaskCancelled: { target: 'cancelled', actions: [assign(({ event }) => ({ reason: event.reason })), 'releaseSlot'] },
+        TaskCompleted: { target: 'complete', actions: assign({ holdsSlot: false }) },
+        TaskFailed: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason, holdsSlot: false })) },
+        TaskCancelled: { target: 'cancelled', actions: assign(({ event }) => ({ reason: event.reason, holdsSlot: false })) },
       },
     },
     complete: { type: 'final' },
     failed: { type: 'final' },
     cancelled: { type: 'final' },
   },
+});
+
+const started = (event: { at: string; queueId?: string | null; imageRevision?: number | null }): Partial<TaskContext> => ({
+  startedAt: event.at, deadline: null,
+  ...(event.queueId ? { queueId: event.queueId, holdsSlot: true } : {}),
+  imageRevision: event.imageRevision ?? null,
 });
 
 const strip = ({ type: _type, ...data }: { type: string } & TaskCreatedData): Partial<TaskContext> => data;
@@ -121,7 +142,7 @@ export function applyNewTaskEvents(snapshot: TaskSnapshot, events: TaskEvent[]):
   for (const event of events) {
     if (!canTake(current, event)) throw new Error(`task in state ${statusOf(current)} cannot take ${event.type}`);
     const [next, actions] = transition(taskMachine, current, toMachineEvent(event));
-    for (const action of actions) if (action.type === 'wakeHost' || action.type === 'releaseSlot') effects.push({ type: action.type });
+    for (const action of actions) if (action.type === 'wakeHost') effects.push({ type: action.type });
     current = next;
   }
   return { snapshot: current, effects };

@@ -27,16 +27,27 @@ export interface TaskProgress {
   bytesTotal: number;
   rateBytesPerSecond: number;
   partition: string | null;
+  /** Seconds left at the current rate; null when the rate is zero or unknown. */
+  etaSeconds?: number | null;
 }
 
 type TaskEventOf<T extends string, D = object> = DomainEvent<T, { taskId: string; hostId: string } & D>;
 
 export type TaskCreated = DomainEvent<'TaskCreated', TaskCreatedData>;
-/** `deadline`: when the client's place in the queue lapses unless it polls again. */
-export type TaskCheckedIn = TaskEventOf<'TaskCheckedIn', { at: string; deadline: string }>;
-export type TaskStarted = TaskEventOf<'TaskStarted', { at: string }>;
+/**
+ * `deadline`: when the client's place in the queue lapses unless it polls again.
+ * `queueId`: the storage node queue it waits in (imaging tasks; absent for others).
+ */
+export type TaskCheckedIn = TaskEventOf<'TaskCheckedIn', { at: string; deadline: string; queueId?: string | null }>;
+/**
+ * `queueId`: the queue whose slot the task holds (null: it needs none).
+ * `imageRevision`: for deploys, the revision pinned for the whole task, so a
+ * capture committing meanwhile does not change the bytes under a client.
+ */
+export type TaskStarted = TaskEventOf<'TaskStarted', { at: string; queueId?: string | null; imageRevision?: number | null }>;
 export type TaskProgressed = TaskEventOf<'TaskProgressed', TaskProgress>;
-export type TaskCompleted = TaskEventOf<'TaskCompleted'>;
+/** For imaging tasks: the image revision deployed to the host, or the one the capture created. */
+export type TaskCompleted = TaskEventOf<'TaskCompleted', { imageId?: string | null; imageRevision?: number | null }>;
 export type TaskFailed = TaskEventOf<'TaskFailed', { reason: string; command: string | null; output: string | null }>;
 export type TaskCancelled = TaskEventOf<'TaskCancelled', { reason: string }>;
 /** The client stopped polling past its deadline: it loses its place, the task waits again. */

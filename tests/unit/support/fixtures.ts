@@ -105,7 +105,8 @@ const ids = { taskId: 'task-1', hostId: 'host-1' };
 export const checkedIn = (seconds = 0): TaskEvent => ({
   type: 'TaskCheckedIn', data: { ...ids, at: at(seconds).toISOString(), deadline: at(seconds + 600).toISOString() },
 });
-export const started = (seconds = 10): TaskEvent => ({ type: 'TaskStarted', data: { ...ids, at: at(seconds).toISOString() } });
+export const started = (extra: { queueId?: string; imageRevision?: number } = {}, seconds = 10): TaskEvent =>
+  ({ type: 'TaskStarted', data: { ...ids, at: at(seconds).toISOString(), ...extra } });
 export const progressed = (bytesDone = 50, bytesTotal = 100): TaskEvent => ({
   type: 'TaskProgressed', data: { ...ids, bytesDone, bytesTotal, rateBytesPerSecond: 10, partition: null },
 });

@@ -82,6 +82,7 @@ describe('task context', () => {
   it('holds the created task and nothing else yet', () => {
     expect(taskSnapshot(taskCreated()).context).toEqual({
       ...taskCreated().data, checkedInAt: null, deadline: null, startedAt: null, progress: null, reason: null,
+      queueId: null, holdsSlot: false, imageRevision: null,
     });
   });
 
@@ -96,7 +97,7 @@ describe('task context', () => {
 
   it('keeps the latest progress', () => {
     const context = taskSnapshot(...HISTORY['in-progress'], progressed(10, 100), progressed(60, 100)).context;
-    expect(context.progress).toEqual({ bytesDone: 60, bytesTotal: 100, rateBytesPerSecond: 10, partition: null });
+    expect(context.progress).toEqual({ bytesDone: 60, bytesTotal: 100, rateBytesPerSecond: 10, partition: null, etaSeconds: null });
   });
 
   it('gives up the place in the queue on requeue', () => {
@@ -119,11 +120,16 @@ describe('effects', () => {
     expect(applyNewTaskEvents(emptyTaskSnapshot(), [taskCreated()]).effects).toEqual([]);
   });
 
-  it.each([
-    ['checked-in', completed()], ['checked-in', failed()], ['checked-in', cancelled()],
-    ['in-progress', completed()], ['in-progress', failed()], ['in-progress', cancelled()],
-  ] as const)('releases the slot when a %s task ends with %o', (status, event) => {
-    expect(applyNewTaskEvents(taskSnapshot(...HISTORY[status]), [event]).effects).toEqual([{ type: 'releaseSlot' }]);
+  it.each([completed(), failed(), cancelled()])('given a task holding a slot, %o gives it up (no effect: the queue event goes with it)', (event) => {
+    const holding = taskSnapshot(taskCreated(), checkedIn(), started({ queueId: 'node-1' }));
+    expect(holding.context).toMatchObject({ queueId: 'node-1', holdsSlot: true });
+    const { snapshot, effects } = applyNewTaskEvents(holding, [event]);
+    expect(snapshot.context.holdsSlot).toBe(false);
+    expect(effects).toEqual([]);
+  });
+
+  it('given a deploy started with a pinned revision, remembers it', () => {
+    expect(taskSnapshot(taskCreated(), checkedIn(), started({ imageRevision: 3 })).context.imageRevision).toBe(3);
   });
 
   it.each([
@@ -135,7 +141,7 @@ describe('effects', () => {
 
   it('returns the effects of several new events in order', () => {
     const { snapshot, effects } = applyNewTaskEvents(emptyTaskSnapshot(), [wake, checkedIn(), started(), completed()]);
-    expect(effects).toEqual([{ type: 'wakeHost' }, { type: 'releaseSlot' }]);
+    expect(effects).toEqual([{ type: 'wakeHost' }]);
     expect(statusOf(snapshot)).toBe('complete');
   });
 
@@ -143,8 +149,8 @@ describe('effects', () => {
     const rebuilt = fold(TASK, [wake, checkedIn(), started()]);
     expect(applyNewTaskEvents(rebuilt, []).effects).toEqual([]);
     expect(applyNewTaskEvents(rebuilt, [progressed()]).effects).toEqual([]);
-    expect(applyNewTaskEvents(rebuilt, [completed()]).effects).toEqual([{ type: 'releaseSlot' }]);
-  });
+    expect(applyNewTaskEvents(rebuilt, [completed()]).effects).toEqual([]);
+      });
 
   it('throws on an event the state cannot take, which a decide function should have refused', () => {
     expect(() => applyNewTaskEvents(taskSnapshot(...HISTORY.complete), [checkedIn()])).toThrow('task in state complete cannot take TaskCheckedIn');
@@ -162,7 +168,7 @@ describe('effects', () => {
 describe('rebuilding from the stored history', () => {
   const histories: [string, TaskEvent[]][] = [
     ['completed via check-in and progress', [taskCreated(), checkedIn(0), checkedIn(200), started(), progressed(10), progressed(90), completed()]],
-    ['requeued then failed', [taskCreated(), checkedIn(0), requeued(), checkedIn(700), started(710), failed('no disk')]],
+    ['requeued then failed', [taskCreated(), checkedIn(0), requeued(), checkedIn(700), started({}, 710), failed('no disk')]],
     ['cancelled while queued', [taskCreated({ options: { afterTask: 'stay', wakeBefore: true } }), cancelled('typo')]],
   ];
 
@@ -191,7 +197,7 @@ describe('client reports', () => {
   });
 
   it('records the start time', () => {
-    tasks.given(HISTORY['checked-in']).when((s) => startTask({ taskId: 'task-1', at: at(10) }, s)).then([started(10)]);
+    tasks.given(HISTORY['checked-in']).when((s) => startTask({ taskId: 'task-1', at: at(10) }, s)).then([started({}, 10)]);
   });
 
   it('records progress with the partition, or null', () => {

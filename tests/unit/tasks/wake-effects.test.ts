@@ -53,7 +53,7 @@ describe('the Wake-on-LAN record on a task', () => {
     const rebuilt = fold(TASK, history);
     expect(statusOf(rebuilt)).toBe('complete');
     expect(rebuilt.context).toEqual(live.snapshot.context);
-    expect(live.effects).toEqual([{ type: 'wakeHost' }, { type: 'releaseSlot' }]);
+    expect(live.effects).toEqual([{ type: 'wakeHost' }]);
   });
 
   it('given a wakeBefore deploy, is followed by the usual lifecycle', () => {
