@@ -107,9 +107,13 @@ export class SqlEventStore implements EventStore {
     this.notifier = new CommitNotifier(db);
   }
 
-  async readStream(streamId: string): Promise<{ version: number; events: RecordedEvent[] }> {
-    const rows = await this.db.selectFrom('events').selectAll().where('stream_id', '=', streamId).orderBy('version').execute();
-    return { version: rows.length === 0 ? 0 : rows[rows.length - 1]!.version, events: rows.map(toRecorded) };
+  async readStream(streamId: string, options: { fromVersion?: number } = {}): Promise<{ version: number; events: RecordedEvent[] }> {
+    const from = options.fromVersion ?? 1;
+    const rows = await this.db.selectFrom('events').selectAll().where('stream_id', '=', streamId).where('version', '>=', from).orderBy('version').execute();
+    if (rows.length > 0 || from <= 1) return { version: rows.length === 0 ? 0 : rows[rows.length - 1]!.version, events: rows.map(toRecorded) };
+    // Nothing new: the stream's version says where it stands.
+    const stream = await this.db.selectFrom('streams').select('version').where('stream_id', '=', streamId).executeTakeFirst();
+    return { version: stream?.version ?? 0, events: [] };
   }
 
   /**

@@ -142,7 +142,9 @@ export class CatchUpSubscription {
 
   private async handleBatch(): Promise<number> {
     const limit = this.options.batchSize ?? 500;
-    const handled = await this.db.transaction().execute(async (trx) => {
+    // The new checkpoint is made public only after the batch's transaction has committed: a waiter released
+    // earlier (read-your-writes) would read the read models on another connection before the rows are visible.
+    const { handled, checkpoint: reached } = await this.db.transaction().execute(async (trx) => {
       let after = this.checkpoint;
       if (this.options.durable) {
         await lockSubscription(trx, this.name);
@@ -151,10 +153,7 @@ export class CatchUpSubscription {
         after = { transactionId: String(row.transaction_id), globalPosition: Number(row.global_position) };
       }
       const events = await readAllWith(trx, { after, limit });
-      if (events.length === 0) {
-        this.checkpoint = after;
-        return 0;
-      }
+      if (events.length === 0) return { handled: 0, checkpoint: after };
       const wanted = this.types ? events.filter((e) => this.types!.has(e.type)) : events;
       if (wanted.length > 0) await this.handler(wanted, trx);
       const last = events[events.length - 1]!;
@@ -164,9 +163,9 @@ export class CatchUpSubscription {
           .set({ transaction_id: sql`${checkpoint.transactionId}::xid8` as never, global_position: checkpoint.globalPosition, updated_at: new Date() })
           .where('name', '=', this.name).execute();
       }
-      this.checkpoint = checkpoint;
-      return events.length;
+      return { handled: events.length, checkpoint };
     });
+    this.checkpoint = reached;
     for (const waiter of this.waiters) {
       if (this.hasHandled(waiter.target)) {
         this.waiters.delete(waiter);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadIncremental } from '../../core/application/aggregates.ts';
 import { SqlEventStore } from '../../adapters/event-store/sql-event-store.ts';
 import { CatchUpSubscription } from '../../adapters/event-store/subscription.ts';
 import { ClaimConflict, DuplicateCommand, VersionConflict } from '../../core/ports/event-store.ts';
@@ -32,6 +33,32 @@ describe.each(BACKENDS)('event store contract on $backend', ({ backend, skip }) 
     expect(events[0]!.schemaVersion).toBe(1);
     expect(events[0]!.occurredAt).toBeInstanceOf(Date);
     expect((await store.readStream('note-missing')).version).toBe(0);
+  });
+
+  it.skipIf(skip)('reads a stream from a version on, with the stream\'s version even when nothing is new', async () => {
+    await store.append([{ streamId: 'note-from', streamType: 'note', expectedVersion: 'no-stream', events: [note(1), note(2), note(3)] }], { metadata: meta('from-1') });
+    const tail = await store.readStream('note-from', { fromVersion: 2 });
+    expect(tail.version).toBe(3);
+    expect(tail.events.map((e) => e.version)).toEqual([2, 3]);
+    expect(await store.readStream('note-from', { fromVersion: 4 })).toEqual({ version: 3, events: [] });
+    expect(await store.readStream('note-from-missing', { fromVersion: 5 })).toEqual({ version: 0, events: [] });
+  });
+
+  it.skipIf(skip)('given an aggregate held in memory, catches it up with only the newer events', async () => {
+    let folds = 0;
+    const spec = {
+      streamType: 'counter', initial: () => ({ n: 0, seen: 0 }),
+      evolve: (s: { n: number; seen: number }, e: { type: string; data: { n: number } }) => { folds++; return { n: s.n + e.data.n, seen: s.seen + 1 }; },
+    };
+    const append = (expectedVersion: number | 'no-stream', n: number, id: string) =>
+      store.append([{ streamId: 'counter-x', streamType: 'counter', expectedVersion, events: [{ type: 'Added', data: { n } }] }], { metadata: meta(id) });
+    await append('no-stream', 1, 'inc-1');
+    expect(await loadIncremental(store, spec, 'x')).toEqual({ state: { n: 1, seen: 1 }, version: 1 });
+    await append(1, 2, 'inc-2');
+    await append(2, 3, 'inc-3');
+    expect(await loadIncremental(store, spec, 'x')).toEqual({ state: { n: 6, seen: 3 }, version: 3 });
+    expect(await loadIncremental(store, spec, 'x')).toEqual({ state: { n: 6, seen: 3 }, version: 3 });
+    expect(folds, 'each event folded once, not the whole stream on every load').toBe(3);
   });
 
   it.skipIf(skip)('refuses a stale expected version and reports the current one', async () => {
