@@ -6,6 +6,9 @@ import type { BootIndex } from '../../projections/memory/boot-index.ts';
 
 export const digestOfToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+const sameDigest = (expectedHex: string, token: string): boolean =>
+  timingSafeEqual(Buffer.from(expectedHex, 'hex'), Buffer.from(digestOfToken(token), 'hex'));
+
 interface Issued {
   token: string;
   digest: string;
@@ -85,8 +88,19 @@ export class BootTokens {
     // This process's newest token wins over the recorded one, which may be an older boot's.
     const expected = this.recent.get(taskId)?.digest ?? this.index.tokenDigestOf(taskId);
     if (!expected) return { ok: false, reason: 'no-token' };
-    const matches = timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(digestOfToken(token), 'hex'));
-    return matches ? { ok: true } : { ok: false, reason: 'wrong-token' };
+    return sameDigest(expected, token) ? { ok: true } : { ok: false, reason: 'wrong-token' };
+  }
+
+  /**
+   * Whether `token` was the last token of a task that has ended: its client
+   * is told the task is over (it was cancelled mid-transfer, say) instead of
+   * being refused like a stranger.
+   */
+  wasTokenOfEndedTask(taskId: string, token: string): { status: string } | null {
+    const ended = this.index.endedTask(taskId);
+    const expected = this.recent.get(taskId)?.digest ?? ended?.digest;
+    if (!ended || !expected) return null;
+    return sameDigest(expected, token) ? { status: ended.status } : null;
   }
 
   /** Resolves when every token issued so far is stored. */

@@ -42,6 +42,7 @@ export interface Schema {
     image_id: string | null; storage_node_id: string | null; site: string | null;
     macs: Json; inventory: Json | null; group_ids: Json;
     active_task_id: string | null; last_task_id: string | null;
+    deployed_image_id: string | null; deployed_revision: number | null; deployed_at: Timestamp | null;
     created_at: Timestamp; updated_at: Timestamp; version: number;
   };
   rm_host_macs: { mac: string; host_id: string; role: string; ignore_for_imaging: boolean };
@@ -66,7 +67,7 @@ export interface Schema {
     created_at: Timestamp; checked_in_at: Timestamp | null; started_at: Timestamp | null; finished_at: Timestamp | null;
     check_in_deadline: Timestamp | null;
     bytes_done: number | null; bytes_total: number | null; rate_bytes_per_second: number | null; partition: string | null;
-    reason: string | null; version: number;
+    reason: string | null; image_revision: number | null; last_report_at: Timestamp | null; version: number;
   };
   rm_group_runs: {
     run_id: string; group_id: string; type_id: number; task_ids: Json; skipped: Json;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { SqlCredentials } from '../auth/sql-credentials.ts';
 import { newSecret } from '../auth/passwords.ts';
 import { migrate, openDatabase, type Database } from '../database/open-database.ts';
@@ -15,6 +16,10 @@ import { BootActivity } from '../boot/boot-activity.ts';
 import { BootTokens } from '../boot/boot-tokens.ts';
 import { wakeOnLanEffects } from '../wake-on-lan/task-effect-runner.ts';
 import type { WolConfig } from '../wake-on-lan/wol-config.ts';
+import { ImageStore } from '../image-store/image-store.ts';
+import { FileSenders } from '../image-store/file-senders.ts';
+import { imagingConfigFromEnv, type ImagingConfig } from '../imaging/imaging-config.ts';
+import { ProgressBoard } from '../imaging/progress-board.ts';
 
 export interface Brume {
   database: Database;
@@ -29,8 +34,20 @@ export interface Brume {
   bootTokens: BootTokens;
   /** Counters of the running boot responders by name (dhcp, tftp), registered by whoever starts them. */
   responderStats: Map<string, () => unknown>;
+  /** Captured image revisions on disk. */
+  imageStore: ImageStore;
+  /** Child processes deploy files are sent from (adapters/image-store/file-senders.ts). */
+  fileSenders: FileSenders;
+  /** The latest progress of each imaging client; rate-limited into the log. */
+  progressBoard: ProgressBoard;
+  imaging: ImagingConfig;
   /** Waits until the read models include the event at `position` (read-your-writes for the API and CLI). */
   settle(position: number | undefined, timeoutMs?: number): Promise<boolean>;
+  /**
+   * Calls `listener` on the wake-ups the subscriptions get (an append in this process, NOTIFY from
+   * another); events may have been appended. Returns the function that stops it. Never fires when not following.
+   */
+  onAppended(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -42,6 +59,8 @@ export interface OpenOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Where Wake-on-LAN packets go; without it no host can be woken (tasks say why). */
   wakeOnLan?: WolConfig;
+  /** Image store, boot environment and queue timings; defaults under the data directory. */
+  imaging?: ImagingConfig;
 }
 
 /** A new command's metadata; the command id doubles as correlation id unless one is given. */
@@ -79,6 +98,8 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
     database.db, 'boot-index', async (events) => { for (const e of events) bootIndex.apply(e); },
     { durable: false, batchSize: 5000, types: BOOT_INDEX_EVENT_TYPES, pollMs },
   );
+  const imaging = options.imaging ?? imagingConfigFromEnv({}, options.dataDir ?? './data');
+  const fileSenders = new FileSenders(imaging.fileSenders);
   let commands: Commands | undefined;
   const wakeOnLan = wakeOnLanEffects({
     store, log, commands: () => commands!,
@@ -88,6 +109,7 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
     store,
     runTaskEffects: wakeOnLan,
     ids: { next: () => randomUUID() },
+    imaging: { defaultMaxClients: imaging.defaultMaxClients, checkInTimeoutSeconds: imaging.checkInTimeoutSeconds },
     credentials,
     directory: {
       async activeAdminIds() {
@@ -105,12 +127,13 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
   });
 
   const stopListening: (() => Promise<void>)[] = [];
+  const appended = new EventEmitter().setMaxListeners(0);
   await readModels.start();
   await bootSubscription.start();
   await readModels.catchUp();
   await bootSubscription.catchUp();
   if (options.follow !== false) {
-    const wake = () => { readModels.wake(); bootSubscription.wake(); };
+    const wake = () => { readModels.wake(); bootSubscription.wake(); appended.emit('appended'); };
     store.local.on('appended', wake);
     stopListening.push(await database.listen(wake));
     bootActivity.start();
@@ -121,6 +144,10 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
 
   return {
     database, store, commands, credentials, readModels, bootIndex, bootActivity, bootTokens, responderStats: new Map(),
+    imaging,
+    imageStore: new ImageStore(imaging.imagesDir),
+    fileSenders,
+    progressBoard: new ProgressBoard(() => commands!, { minEventIntervalMs: imaging.progressEventSeconds * 1000, log }),
     async settle(position, timeoutMs = 5000) {
       if (!position) return true;
       const target = await checkpointOf(database.db, position);
@@ -133,7 +160,12 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
       const [a, b] = await Promise.all([readModels.waitFor(target, timeoutMs), bootSubscription.waitFor(target, timeoutMs)]);
       return a && b;
     },
+    onAppended(listener) {
+      appended.on('appended', listener);
+      return () => { appended.off('appended', listener); };
+    },
     async close() {
+      await fileSenders.close();
       await wakeOnLan.idle();
       await bootActivity.close();
       await bootTokens.settled();

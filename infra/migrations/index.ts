@@ -5,6 +5,7 @@ import * as readModels from './0003-read-models.ts';
 import * as fewerEventIndexes from './0004-fewer-event-indexes.ts';
 import * as hostIpPrefix from './0005-host-ip-prefix-index.ts';
 import * as bootResponders from './0006-boot-responders.ts';
+import * as imaging from './0007-imaging.ts';
 
 /** Every migration in order. Listed statically so the server needs no directory scan at start. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-fewer-event-indexes': fewerEventIndexes,
   '0005-host-ip-prefix-index': hostIpPrefix,
   '0006-boot-responders': bootResponders,
+  '0007-imaging': imaging,
 };

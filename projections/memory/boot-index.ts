@@ -63,6 +63,13 @@ export class BootIndex {
   private readonly tokenDigests = new Map<string, string>();
   /** Active (queued, checked-in, in-progress) task id -> host id. */
   private readonly activeTasks = new Map<string, string>();
+  /**
+   * The last token digest of tasks that ended, so a client still at work
+   * when its task was cancelled is told to stop rather than refused as a
+   * stranger. Bounded: the oldest are forgotten first.
+   */
+  private readonly endedTasks = new Map<string, { hostId: string; digest: string | undefined; status: string }>();
+  private static readonly MAX_ENDED = 10_000;
 
   /** Changes whenever an event is folded in: answers derived from the index may be cached until it moves. */
   generation = 0;
@@ -143,6 +150,7 @@ export class BootIndex {
         else if (event.type === 'TaskRequeued') host.task.state = 'queued';
         else if (event.type === 'TaskCompleted' || event.type === 'TaskFailed' || event.type === 'TaskCancelled') {
           host.task = null;
+          this.rememberEnded(d.taskId, host.hostId, event.type === 'TaskCompleted' ? 'complete' : event.type === 'TaskFailed' ? 'failed' : 'cancelled');
           this.tokenDigests.delete(d.taskId);
           this.activeTasks.delete(d.taskId);
         }
@@ -187,6 +195,26 @@ export class BootIndex {
   /** Whether a task is queued, checked in or in progress. */
   hasActiveTask(taskId: string): boolean {
     return this.activeTasks.has(taskId);
+  }
+
+  /** The host an active task is for. */
+  hostOfTask(taskId: string): string | undefined {
+    return this.activeTasks.get(taskId) ?? this.endedTasks.get(taskId)?.hostId;
+  }
+
+  /** Whether this MAC belongs to the host (any role: a machine may boot from any of its NICs). */
+  hostHasMac(hostId: string, mac: string): boolean {
+    return this.byMac.get(mac)?.hostId === hostId;
+  }
+
+  /** A recently ended task's last token digest and how it ended. */
+  endedTask(taskId: string): { hostId: string; digest: string | undefined; status: string } | undefined {
+    return this.endedTasks.get(taskId);
+  }
+
+  private rememberEnded(taskId: string, hostId: string, status: string): void {
+    this.endedTasks.set(taskId, { hostId, digest: this.tokenDigests.get(taskId), status });
+    if (this.endedTasks.size > BootIndex.MAX_ENDED) this.endedTasks.delete(this.endedTasks.keys().next().value!);
   }
 
   /** The digest of the newest boot token of an active task, if one was issued. */

@@ -1,3 +1,4 @@
+import { taskTypeFor } from '../../core/tasks/task-types.ts';
 import type { HostMac } from '../../core/hosts/host.ts';
 import { dataOf, type SqlProjection } from './projection.ts';
 import type { Row, RowCache } from './row-cache.ts';
@@ -16,7 +17,7 @@ export const hostsProjection: SqlProjection = {
         putHost(rows, {
           host_id: d.hostId, name: d.name, description: d.description, ip: d.ip, image_id: d.imageId,
           storage_node_id: d.storageNodeId, site: d.site, macs: d.macs, inventory: null, group_ids: [],
-          active_task_id: null, last_task_id: null,
+          active_task_id: null, last_task_id: null, deployed_image_id: null, deployed_revision: null, deployed_at: null,
           created_at: event.occurredAt, updated_at: event.occurredAt, version: event.version,
         });
         return;
@@ -68,7 +69,15 @@ export const hostsProjection: SqlProjection = {
       case 'TaskFailed':
       case 'TaskCancelled': {
         const host = await rows.get('rm_hosts', d.hostId);
-        if (host && host.active_task_id === d.taskId) rows.put('rm_hosts', { ...host, active_task_id: null });
+        if (!host) return;
+        const next = { ...host };
+        if (host.active_task_id === d.taskId) next.active_task_id = null;
+        // A completed deploy says which revision the host now carries (a capture's revision is the image's).
+        const task = event.type === 'TaskCompleted' && d.imageRevision != null ? await rows.get('rm_tasks', d.taskId) : undefined;
+        if (task && taskTypeFor(task.type_id as number)?.direction === 'down') {
+          Object.assign(next, { deployed_image_id: d.imageId, deployed_revision: d.imageRevision, deployed_at: event.occurredAt });
+        }
+        rows.put('rm_hosts', next);
         return;
       }
     }

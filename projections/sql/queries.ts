@@ -46,10 +46,14 @@ export const hostView = (r: HostRow) => ({
   id: r.host_id, name: r.name, description: r.description, primaryMac: r.primary_mac, macs: r.macs, ip: r.ip,
   imageId: r.image_id, storageNodeId: r.storage_node_id, site: r.site, groupIds: r.group_ids,
   inventory: r.inventory, activeTaskId: r.active_task_id, lastTaskId: r.last_task_id,
+  deployed: r.deployed_image_id ? { imageId: r.deployed_image_id, revision: r.deployed_revision, at: r.deployed_at } : null,
   createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
 });
 
-export async function listHosts(db: Kysely<Schema>, options: { q?: string; groupId?: string; limit?: number; cursor?: string }): Promise<Page<ReturnType<typeof hostView>>> {
+export async function listHosts(
+  db: Kysely<Schema>,
+  options: { q?: string; groupId?: string; deployedImageId?: string; deployedRevision?: number; limit?: number; cursor?: string },
+): Promise<Page<ReturnType<typeof hostView>>> {
   const limit = pageSize(options.limit);
   let base = db.selectFrom('rm_hosts');
   if (options.q && options.q.trim()) {
@@ -61,6 +65,9 @@ export async function listHosts(db: Kysely<Schema>, options: { q?: string; group
       : base.where(sql<boolean>`search_text LIKE ${`%${escapeLike(q)}%`}`);
   }
   if (options.groupId) base = base.where('group_ids', '@>', sql`${JSON.stringify([options.groupId])}::jsonb` as never);
+  // Which hosts carry an image (the dashboard's image page); no index: a scan of rm_hosts, fine at 50,000 hosts.
+  if (options.deployedImageId) base = base.where('deployed_image_id', '=', options.deployedImageId);
+  if (options.deployedImageId && options.deployedRevision !== undefined) base = base.where('deployed_revision', '=', options.deployedRevision);
   const after = decodeCursor(options.cursor);
   let page = base.selectAll().orderBy(sql`lower(name)`).orderBy('host_id').limit(limit + 1);
   if (after) page = page.where(sql<boolean>`(lower(name), host_id) > (${String(after[0])}, ${String(after[1])})`);
@@ -142,7 +149,7 @@ export const taskView = (r: any) => ({
   id: r.task_id, hostId: r.host_id, hostName: r.host_name, typeId: r.type_id, typeName: r.type_name, state: r.state as TaskStatus,
   imageId: r.image_id, storageNodeId: r.storage_node_id, options: r.options, groupRunId: r.group_run_id, replayOf: r.replay_of,
   createdBy: r.created_by, createdAt: r.created_at, checkedInAt: r.checked_in_at, startedAt: r.started_at, finishedAt: r.finished_at,
-  checkInDeadline: r.check_in_deadline,
+  checkInDeadline: r.check_in_deadline, imageRevision: r.image_revision ?? null, lastReportAt: r.last_report_at ?? null,
   progress: r.bytes_total === null ? null : {
     bytesDone: r.bytes_done, bytesTotal: r.bytes_total, rateBytesPerSecond: r.rate_bytes_per_second, partition: r.partition,
     percent: r.bytes_total > 0 ? Math.round((1000 * r.bytes_done) / r.bytes_total) / 10 : 0,
@@ -204,6 +211,10 @@ export interface EventFilter {
   to?: Date;
   /** Global position to read after (the previous page's `nextAfter`). */
   after?: number;
+  /** Newest first: read before this position (the previous page's `nextBefore`). */
+  before?: number;
+  /** 'newest' pages backwards from the latest event (auditors start from what just happened). */
+  order?: 'oldest' | 'newest';
   limit?: number;
 }
 
@@ -213,21 +224,31 @@ export interface EventFilter {
  * last event of the previous page, so a client that follows the history
  * page by page never misses an event that committed late.
  */
+/** The (transaction, position) of the event at a cursor position; a position that names no event falls back to (0, position). */
+const cursorRow = (position: number) => sql`(
+      SELECT t, p FROM (
+        SELECT e.transaction_id AS t, e.global_position AS p, 0 AS o FROM events e WHERE e.global_position = ${position}
+        UNION ALL SELECT '0'::xid8, ${position}::bigint, 1
+      ) AS cursor_row ORDER BY o LIMIT 1)`;
+
 export async function queryEvents(db: Kysely<Schema>, filter: EventFilter) {
   const limit = pageSize(filter.limit, 100);
+  if (filter.order === 'newest') {
+    let query = filteredEvents(db, filter);
+    if (filter.before !== undefined) query = query.where(sql<boolean>`(transaction_id, global_position) < ${cursorRow(filter.before)}`);
+    const rows = await query.orderBy('transaction_id', 'desc').orderBy('global_position', 'desc').limit(limit + 1).execute();
+    const events = rows.slice(0, limit).map(toRecorded);
+    return { events, nextAfter: null, nextBefore: rows.length > limit ? events[events.length - 1]!.globalPosition : null };
+  }
   let query = filteredEvents(db, filter);
   if (filter.after !== undefined) {
     const after = filter.after;
     // The cursor event's own (transaction, position); a position that names no event falls back to (0, position).
-    query = query.where(sql<boolean>`(transaction_id, global_position) > (
-      SELECT t, p FROM (
-        SELECT e.transaction_id AS t, e.global_position AS p, 0 AS o FROM events e WHERE e.global_position = ${after}
-        UNION ALL SELECT '0'::xid8, ${after}::bigint, 1
-      ) AS cursor_row ORDER BY o LIMIT 1)`);
+    query = query.where(sql<boolean>`(transaction_id, global_position) > ${cursorRow(after)}`);
   }
   const rows = await query.orderBy('transaction_id').orderBy('global_position').limit(limit + 1).execute();
   const events = rows.slice(0, limit).map(toRecorded);
-  return { events, nextAfter: rows.length > limit ? events[events.length - 1]!.globalPosition : null };
+  return { events, nextAfter: rows.length > limit ? events[events.length - 1]!.globalPosition : null, nextBefore: null };
 }
 
 function filteredEvents(db: Kysely<Schema>, filter: EventFilter) {

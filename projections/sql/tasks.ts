@@ -26,7 +26,7 @@ export const tasksProjection: SqlProjection = {
         group_run_id: d.groupRunId, replay_of: d.replayOf, created_by: event.metadata.actor,
         created_at: event.occurredAt, checked_in_at: null, started_at: null, finished_at: null, check_in_deadline: null,
         bytes_done: null, bytes_total: null, rate_bytes_per_second: null, partition: null, reason: null,
-        version: event.version,
+        image_revision: null, last_report_at: null, version: event.version,
       });
       return;
     }
@@ -39,13 +39,16 @@ export const tasksProjection: SqlProjection = {
         Object.assign(next, { state: 'checked-in', checked_in_at: task.checked_in_at ?? d.at, check_in_deadline: d.deadline });
         break;
       case 'TaskStarted':
-        Object.assign(next, { state: 'in-progress', started_at: d.at, check_in_deadline: null });
+        Object.assign(next, { state: 'in-progress', started_at: d.at, check_in_deadline: null, image_revision: d.imageRevision ?? null, last_report_at: d.at });
         break;
       case 'TaskProgressed':
-        Object.assign(next, { bytes_done: d.bytesDone, bytes_total: d.bytesTotal, rate_bytes_per_second: d.rateBytesPerSecond, partition: d.partition });
+        Object.assign(next, {
+          bytes_done: d.bytesDone, bytes_total: d.bytesTotal, rate_bytes_per_second: d.rateBytesPerSecond, partition: d.partition,
+          last_report_at: event.occurredAt,
+        });
         break;
       case 'TaskCompleted':
-        Object.assign(next, { state: 'complete', finished_at: event.occurredAt, check_in_deadline: null });
+        Object.assign(next, { state: 'complete', finished_at: event.occurredAt, check_in_deadline: null, image_revision: d.imageRevision ?? task.image_revision ?? null });
         break;
       case 'TaskFailed':
         Object.assign(next, { state: 'failed', finished_at: event.occurredAt, reason: d.reason, check_in_deadline: null });

@@ -24,6 +24,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/hosts': 'read',
   'POST /api/hosts': 'hosts:write',
   'GET /api/hosts/:id': 'read',
+  'GET /api/hosts/:id/as-of': 'read',
   'PATCH /api/hosts/:id': 'hosts:write',
   'DELETE /api/hosts/:id': 'hosts:write',
   'POST /api/hosts/import': 'hosts:write',
@@ -55,16 +56,31 @@ const EXPECTED: Record<string, Access> = {
   'POST /api/users': 'users:manage',
   'PATCH /api/users/:id': 'users:manage',
   // Booting firmware cannot sign in; these answer from memory and reveal only what a MAC's own boot needs.
+  'POST /api/client/v1/register': 'public',
+  'POST /api/client/v1/inventory': 'public',
+  'GET /api/images/:id/revisions': 'read',
+  'DELETE /api/images/:id/revisions/:revision': 'catalog:write',
   'GET /boot/ipxe': 'public',
   'GET /boot/files/*': 'public',
   'GET /boot/env/*': 'public',
+  // The booted client's calls: no user, but the task's boot token from the right MAC (client-tasks tests).
+  'POST /api/client/v1/tasks/:taskId/check-in': 'public',
+  'GET /api/client/v1/tasks/:taskId/image/manifest': 'public',
+  'GET /api/client/v1/tasks/:taskId/image/files/:name': 'public',
+  'PUT /api/client/v1/tasks/:taskId/capture/files/:name': 'public',
+  'POST /api/client/v1/tasks/:taskId/progress': 'public',
+  'POST /api/client/v1/tasks/:taskId/inventory': 'public',
+  'POST /api/client/v1/tasks/:taskId/complete': 'public',
+  'POST /api/client/v1/tasks/:taskId/fail': 'public',
   'GET /api/boot/activity': 'read',
   'GET /api/boot/status': 'read',
+  'GET /api/queues': 'read',
+  'GET /api/stream': 'read',
 };
 
-/** The interactive docs (swagger-ui and its assets) are public, whatever files it serves. */
+/** The interactive docs (swagger-ui and its assets) and the dashboard's static files are public, whatever files they serve. */
 const expectedAccess = (method: string, url: string): Access | undefined =>
-  url === '/api/docs' || url.startsWith('/api/docs/') ? 'public' : EXPECTED[`${method} ${url}`];
+  url === '/api/docs' || url.startsWith('/api/docs/') || url === '/' || url.startsWith('/assets/') ? 'public' : EXPECTED[`${method} ${url}`];
 
 function allowed(access: Access, who: Who): boolean {
   if (access === 'public') return true;
@@ -95,14 +111,20 @@ describe.each(BACKENDS)('API access rules on $backend', ({ backend, skip }) => {
       const path = url.replace(/:id\b/g, 'no-such-id').replace(/\*$/, 'index.html');
       const csv = url === '/api/hosts/import';
       const withBody = method === 'POST' || method === 'PATCH';
+      // The live stream never ends by itself; this header makes it end after what it has now (inject waits for the end).
+      const once = url === '/api/stream' ? { headers: { 'x-brume-stream': 'once' } } : {};
       for (const who of ROLES_AND_ANONYMOUS) {
         const response = await api.as(who).request(method, path, withBody ? {
           body: csv ? 'not,a,host\n' : {},
           headers: csv ? { 'content-type': 'text/csv' } : {},
-        } : {});
+        } : once);
         const where = `${who} ${method} ${path} -> ${response.status} ${response.text.slice(0, 200)}`;
         seen.push(where);
-        if (!allowed(access, who)) {
+        if (url.startsWith('/api/client/v1/tasks/')) {
+          // No user may act as a booted client: only the task's boot token opens these.
+          expect(response.status, where).toBe(401);
+          expect(response.body, where).toMatchObject({ error: 'unauthorized' });
+        } else if (!allowed(access, who)) {
           const expected = who === 'anonymous' ? 401 : 403;
           expect(response.status, where).toBe(expected);
           expect(response.body, where).toMatchObject({ error: expected === 401 ? 'unauthorized' : 'forbidden', message: expect.any(String) });

@@ -203,4 +203,19 @@ describe.each(BACKENDS)('API tasks and history on $backend', ({ backend, skip })
     expect(positions).toEqual(all.body.events.map((e: EventView) => e.position));
     expect(await auditor.get('/api/events', { after: -1 })).toMatchObject({ status: 400, body: { field: 'after' } });
   });
+
+  it.skipIf(skip)('pages the history newest first with before/nextBefore, the same events in reverse', async () => {
+    const auditor = api.as('auditor');
+    const all = (await auditor.get('/api/events', { limit: 500 })).body.events.map((e: EventView) => e.position);
+    const positions: number[] = [];
+    let before: number | undefined;
+    do {
+      const page = await auditor.get('/api/events', { order: 'newest', limit: 9, ...(before !== undefined ? { before } : {}) });
+      expect(page.status, page.text).toBe(200);
+      positions.push(...page.body.events.map((e: EventView) => e.position));
+      before = page.body.nextBefore ?? undefined;
+    } while (before !== undefined);
+    expect(positions).toEqual([...all].reverse());
+    expect(await auditor.get('/api/events', { order: 'newest', after: 3 })).toMatchObject({ status: 400, body: { field: 'after' } });
+  });
 });

@@ -32,4 +32,24 @@ describe('check-in deadlines', () => {
     // A second tick finds nothing to do: the requeue happened exactly once.
     expect(await watcher.tick()).toBe(0);
   });
+
+  it('fails an in-progress task whose client went silent, and leaves a task that reports alone', async () => {
+    const c = brume.commands;
+    const host = must(await c.hosts.register(commandMeta('t'), { name: 'pc-2', macs: ['52:54:00:aa:00:02'] }));
+    const quiet = must(await c.tasks.createOnHost(commandMeta('t'), { type: 'inventory', hostId: host.hostId }));
+    const startedAt = new Date();
+    must(await c.tasks.start(commandMeta('boot-client'), quiet.taskId, startedAt));
+    await brume.readModels.catchUp();
+    const minutes = brume.imaging.staleTaskMinutes;
+    let now = new Date(startedAt.getTime() + (minutes * 60 - 5) * 1000);
+    const watcher = new DeadlineWatcher(brume, 60_000, () => now);
+    await watcher.tick();
+    await brume.readModels.catchUp();
+    expect((await getTask(brume.database.db, quiet.taskId))!.state).toBe('in-progress');
+    now = new Date(startedAt.getTime() + (minutes * 60 + 5) * 1000);
+    await watcher.tick();
+    await brume.readModels.catchUp();
+    const failed = (await getTask(brume.database.db, quiet.taskId))!;
+    expect(failed).toMatchObject({ state: 'failed', reason: expect.stringMatching(/stopped reporting/) });
+  });
 });

@@ -1,3 +1,6 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { bootScriptFor, type BootTarget } from '../../../core/boot/boot-script.ts';
 import { parseMac } from '../../../core/hosts/mac-address.ts';
 import type { BootDecision } from '../../../projections/memory/boot-index.ts';
@@ -133,10 +136,23 @@ export const bootRoutes: RouteModule = (api, { brume, config }) => {
   api.get<{ Params: { '*': string } }>('/boot/env/*', {
     config: { access: 'public' },
     schema: bootDoc('The boot environment (kernel, initrd) booted clients run their task in'),
-  }, async (request) => {
+  }, async (request, reply) => {
     const name = request.params['*'];
-    brume.bootActivity.observeAddress(request.ip, 'http-file', { file: `env/${name}`, status: 'not-built' });
-    throw new HttpError(404, 'not-found',
-      `the boot environment file "${name}" does not exist yet: brume's boot environment (kernel and initrd for capture and deploy) is not built on this server`);
+    if (!BOOT_ENV_FILES.includes(name)) {
+      throw new HttpError(404, 'not-found', `the boot environment has no file "${name}"; it serves ${BOOT_ENV_FILES.join(', ')}`);
+    }
+    const path = join(brume.imaging.bootEnvDir, name);
+    const size = await stat(path).then((s) => s.size, () => null);
+    brume.bootActivity.observeAddress(request.ip, 'http-file', { file: `env/${name}`, status: size === null ? 'not-built' : '200' });
+    if (size === null) {
+      request.log.warn(`boot environment file ${path} is missing: build it with infra/boot-env/build.sh --out ${brume.imaging.bootEnvDir}`);
+      throw new HttpError(404, 'not-found',
+        `the boot environment is not built on this server (${path} is missing): run infra/boot-env/build.sh --out ${brume.imaging.bootEnvDir}`);
+    }
+    return reply.header('content-type', 'application/octet-stream').header('content-length', size).header('cache-control', 'no-cache')
+      .send(createReadStream(path, { highWaterMark: 1 << 20 }));
   });
 };
+
+/** What iPXE fetches of the boot environment (core/boot/boot-script.ts names them). */
+const BOOT_ENV_FILES = ['vmlinuz', 'initrd.img', 'build-info.json'];

@@ -6,7 +6,7 @@ import { commandMetaOf, respond } from '../command.ts';
 import type { RouteModule } from '../context.ts';
 import { checkCursor, recentEvents } from '../query.ts';
 import { getById } from '../read-routes.ts';
-import { boolean, doc, id, idParams, ids, nullable, object, pageQuery, text } from '../schemas.ts';
+import { boolean, doc, id, idParams, ids, integer, nullable, object, pageQuery, text } from '../schemas.ts';
 
 const MAC_ROLES = ['primary', 'additional', 'pending'];
 
@@ -85,15 +85,23 @@ export const hostRoutes: RouteModule = (api, { brume }) => {
   const db = brume.database.db;
   const view = async ({ hostId }: { hostId: string }) => getHost(db, hostId);
 
-  api.get<{ Querystring: { q?: string; groupId?: string; limit?: number; cursor?: string } }>('/api/hosts', {
+  api.get<{ Querystring: { q?: string; groupId?: string; deployedImageId?: string; deployedRevision?: number; limit?: number; cursor?: string } }>('/api/hosts', {
     config: { access: 'read' },
     schema: {
       ...doc('hosts', 'List hosts by name; q searches names, MACs (any form), IPs and descriptions'),
-      querystring: object({ q: text(200), groupId: id('only members of this group'), ...pageQuery }),
+      querystring: object({
+        q: text(200), groupId: id('only members of this group'),
+        deployedImageId: id('only hosts whose last deploy wrote this image'),
+        deployedRevision: integer(1, 1_000_000_000, 'with deployedImageId: only hosts carrying this revision of it'),
+        ...pageQuery,
+      }),
     },
   }, async (request) => {
-    const { q, groupId, limit, cursor } = request.query;
-    return listHosts(db, { ...(q ? { q } : {}), ...(groupId ? { groupId } : {}), ...(limit ? { limit } : {}), ...(checkCursor(cursor) ? { cursor } : {}) });
+    const { q, groupId, deployedImageId, deployedRevision, limit, cursor } = request.query;
+    return listHosts(db, {
+      ...(q ? { q } : {}), ...(groupId ? { groupId } : {}), ...(deployedImageId ? { deployedImageId } : {}),
+      ...(deployedRevision !== undefined ? { deployedRevision } : {}), ...(limit ? { limit } : {}), ...(checkCursor(cursor) ? { cursor } : {}),
+    });
   });
 
   api.post<{ Body: HostBody & { name: string; macs: unknown[] } }>('/api/hosts', {

@@ -65,7 +65,14 @@ async function runView(db: Kysely<Schema>, run: GroupRunResult) {
 /** Tasks: list, create on a host or a group, read, cancel, replay. */
 export const taskRoutes: RouteModule = (api, { brume }) => {
   const db = brume.database.db;
-  const view = async ({ taskId }: { taskId: string }) => getTask(db, taskId);
+  /** The read model's progress is rate-limited (one event per 30 s); a working client's latest report is fresher. */
+  const withLive = <T extends { id: string; state: string; progress: unknown } | undefined>(task: T): T => {
+    const live = task && task.state === 'in-progress' ? brume.progressBoard.latest(task.id) : undefined;
+    if (!task || !live) return task;
+    const percent = live.bytesTotal > 0 ? Math.round((1000 * live.bytesDone) / live.bytesTotal) / 10 : 0;
+    return { ...task, progress: { ...live, percent, live: true } };
+  };
+  const view = async ({ taskId }: { taskId: string }) => withLive(await getTask(db, taskId));
 
   api.get<{ Querystring: TaskListQuery }>('/api/tasks', {
     config: { access: 'read' },
@@ -80,7 +87,10 @@ export const taskRoutes: RouteModule = (api, { brume }) => {
         ...pageQuery,
       }),
     },
-  }, async (request) => listTasks(db, taskFilter(request.query)));
+  }, async (request) => {
+    const page = await listTasks(db, taskFilter(request.query));
+    return { ...page, items: page.items.map(withLive) };
+  });
 
   api.post<{ Body: CreateTaskBody }>('/api/tasks', {
     config: { access: 'tasks:write' },
@@ -107,7 +117,7 @@ export const taskRoutes: RouteModule = (api, { brume }) => {
     return respond(brume, reply, outcome, { expects: 'taskId', status: 201, view, what: 'the task' });
   });
 
-  getById(api, { path: '/api/tasks', tag: 'tasks', summary: 'A task with its state and progress', what: 'task', load: (taskId) => getTask(db, taskId) });
+  getById(api, { path: '/api/tasks', tag: 'tasks', summary: 'A task with its state and progress', what: 'task', load: async (taskId) => withLive(await getTask(db, taskId)) });
 
   api.post<{ Params: { id: string }; Body: { reason: string } }>('/api/tasks/:id/cancel', {
     config: { access: 'tasks:write' },
