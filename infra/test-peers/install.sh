@@ -13,7 +13,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   created_policy=yes
 fi
 packages="iproute2 qemu-system-x86 ipxe ipxe-qemu ovmf isc-dhcp-client udhcpc nmap atftp curl tcpdump
-  kea-admin dnsmasq tftpd-hpa nginx wrk"
+  kea-admin dnsmasq tftpd-hpa nginx wrk
+  partclone zstd fdisk gdisk e2fsprogs ntfs-3g dmidecode udpcast cpio busybox-static
+  chromium jq"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

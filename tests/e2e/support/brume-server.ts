@@ -26,6 +26,10 @@ export interface BrumeServerOptions {
   /** More (or overriding) environment variables. */
   env?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Reuse this data directory (a restart after kill()); the caller removes it. */
+  dataDir?: string;
+  /** The admin's password when reusing a data directory (the first start's `adminPassword`). */
+  adminPassword?: string;
 }
 
 /** One line the server printed, with when the test saw it. */
@@ -70,6 +74,8 @@ export interface BrumeServer {
   get(path: string): Promise<ApiAnswer<string>>;
   /** SIGTERM (brume shuts down cleanly), then removes its temp dirs. */
   stop(): Promise<void>;
+  /** SIGKILL, as a power cut or an OOM kill would: nothing is cleaned up, the data directory stays for a restart. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -120,10 +126,11 @@ export async function startBrume(options: BrumeServerOptions): Promise<BrumeServ
   const address = options.address ?? '192.0.2.1';
   const port = options.httpPort ?? 8080;
   const url = `http://${address}:${port}`;
-  const dataDir = await mkdtemp(join(tmpdir(), 'brume-e2e-data-'));
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'brume-e2e-data-'));
   const bootFilesDir = await mkdtemp(join(tmpdir(), 'brume-e2e-boot-'));
   for (const file of IPXE_BINARIES) await copyFile(join('/usr/lib/ipxe', file), join(bootFilesDir, file));
-  const adminPassword = randomBytes(12).toString('hex');
+  const adminPassword = options.adminPassword ?? randomBytes(12).toString('hex');
   const env: Record<string, string> = {
     ...process.env as Record<string, string>,
     BRUME_DATA_DIR: dataDir,
@@ -155,7 +162,7 @@ export async function startBrume(options: BrumeServerOptions): Promise<BrumeServ
   const output = () => lines.map((l) => l.text).join('\n');
   const cleanup = async () => {
     await stopProcess(child, 10_000);
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     await rm(bootFilesDir, { recursive: true, force: true });
   };
 
@@ -200,6 +207,14 @@ export async function startBrume(options: BrumeServerOptions): Promise<BrumeServ
       return { ...answer, body: answer.text };
     },
     stop: cleanup,
+    async kill() {
+      if (exited()) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      // `ip netns exec` execs node in place, so this pid is brume's own.
+      child.kill('SIGKILL');
+      await gone;
+      await rm(bootFilesDir, { recursive: true, force: true });
+    },
   };
 }
 
