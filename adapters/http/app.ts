@@ -6,16 +6,23 @@ import type { Brume } from '../runtime/brume.ts';
 import { authenticate, SESSION_COOKIE } from './auth.ts';
 import type { HttpConfig, RouteModule } from './context.ts';
 import { installErrorHandling } from './errors.ts';
+import { serveUi } from './ui-static.ts';
 import { authRoutes } from './routes/auth.ts';
 import { bootRoutes } from './routes/boot.ts';
 import { bootActivityRoutes } from './routes/boot-activity.ts';
+import { clientTaskRoutes } from './routes/client-tasks.ts';
+import { clientRegistrationRoutes } from './routes/client-registration.ts';
+import { imageRevisionRoutes } from './routes/image-revisions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hostImportRoutes } from './routes/host-import.ts';
 import { hostRoutes } from './routes/hosts.ts';
+import { hostHistoryRoutes } from './routes/host-history.ts';
 import { imageRoutes } from './routes/images.ts';
+import { queueRoutes } from './routes/queues.ts';
 import { storageNodeRoutes } from './routes/storage-nodes.ts';
+import { streamRoutes } from './routes/stream.ts';
 import { taskTypeRoutes } from './routes/task-types.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -24,8 +31,9 @@ import { userRoutes } from './routes/users.ts';
 export type { HttpConfig } from './context.ts';
 
 const ROUTES: RouteModule[] = [
-  healthRoutes, authRoutes, tokenRoutes, hostRoutes, hostImportRoutes, groupRoutes, imageRoutes,
-  storageNodeRoutes, taskRoutes, taskTypeRoutes, eventRoutes, userRoutes, bootRoutes, bootActivityRoutes,
+  healthRoutes, authRoutes, tokenRoutes, hostRoutes, hostHistoryRoutes, hostImportRoutes, groupRoutes, imageRoutes,
+  storageNodeRoutes, taskRoutes, taskTypeRoutes, eventRoutes, userRoutes, bootRoutes, bootActivityRoutes, clientTaskRoutes, clientRegistrationRoutes, imageRevisionRoutes,
+  queueRoutes, streamRoutes,
 ];
 
 /** JSON bodies; the CSV import raises its own limit. */
@@ -75,6 +83,7 @@ export function buildApp(brume: Brume, config: HttpConfig, options: BuildOptions
   });
   app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  serveUi(app);
 
   app.register(async (api) => {
     api.decorateRequest('user', null);

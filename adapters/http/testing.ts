@@ -2,6 +2,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Role } from '../../core/users/user.ts';
 import { SYSTEM_ACTOR } from '../../core/shared/event.ts';
 import { commandMeta, openBrume, type Brume } from '../runtime/brume.ts';
+import type { ImagingConfig } from '../imaging/imaging-config.ts';
 import { buildApp } from './app.ts';
 import { settleReads } from './command.ts';
 import type { HttpConfig } from './context.ts';
@@ -90,11 +91,13 @@ export interface HarnessDatabase {
   dispose?: () => Promise<void>;
   /** Settings beyond TEST_HTTP_CONFIG (e.g. the boot routes' files directory). */
   http?: Partial<HttpConfig>;
+  /** Image store and queue settings (tests that move images give their own directory). */
+  imaging?: ImagingConfig;
 }
 
 /** A fresh brume (in-memory PGlite, or the given PostgreSQL database) behind the API. */
 export async function openApiHarness(database: HarnessDatabase = {}): Promise<ApiHarness> {
-  const brume = await openBrume({ databaseUrl: database.url });
+  const brume = await openBrume({ databaseUrl: database.url, ...(database.imaging ? { imaging: database.imaging } : {}) });
   try {
     const userIds = {} as Record<Role, string>;
     for (const role of ['admin', 'operator', 'auditor'] as const) {
