@@ -8,8 +8,12 @@ import { BOOT_TABLE_HEADER, bootTableRows } from './boot/boot-figures.ts';
 import { BOOT_END, BOOT_START, bootFiguresSection } from './boot/boot-report.ts';
 import { BOOT_DEFAULTS, bootSuite } from './boot/boot-suite.ts';
 import { BOOT_MEASUREMENTS, type BootMeasurement } from './boot/tools.ts';
+import { IMAGING_END, IMAGING_MEASUREMENTS, IMAGING_START, IMAGING_TABLE_HEADER, imagingFiguresSection, imagingTableRows, type ImagingMeasurement } from './imaging/imaging-figures.ts';
+import { IMAGING_DEFAULTS, imagingSuite } from './imaging/imaging-suite.ts';
+import { firstPaintBench, UI_DEFAULTS } from './ui/first-paint.ts';
+import { existsSync } from 'node:fs';
 
-const USAGE = `npm run bench [-- --only=appends,batch,rebuild,search,dhcp,tftp,script] [--backends=pglite-memory,pglite-disk,postgres] [--write]
+const USAGE = `npm run bench [-- --only=appends,batch,rebuild,search,dhcp,tftp,script,imaging,ui] [--backends=pglite-memory,pglite-disk,postgres] [--write]
 
   --only       measurements to run (default: all)
   --backends   where to run the event-store measurements (default: all; postgres is skipped when unreachable)
@@ -22,10 +26,24 @@ dnsmasq, tftpd-hpa, nginx and wrk) in network namespaces the bench creates and r
 Without root, or without a peer's package, they are skipped and say what to install.
   --dhcp-clients=N     known PXE clients perfdhcp cycles through (default ${BOOT_DEFAULTS.dhcp.clients})
   --tftp-window=N      windowsize the windowed TFTP reads ask for, and brume's cap (default ${BOOT_DEFAULTS.maxWindow})
-  --tftp-processes=N   client processes sharing the concurrent TFTP reads (default ${BOOT_DEFAULTS.tftp.processes})`;
+  --tftp-processes=N   client processes sharing the concurrent TFTP reads (default ${BOOT_DEFAULTS.tftp.processes})
+
+Imaging (imaging) needs root too: a real \`brume serve\` takes a capture of a ${IMAGING_DEFAULTS.bytes / 2 ** 30} GiB file (made once in
+${IMAGING_DEFAULTS.file} and reused) through its client API against sha256sum, then serves it to 1 and
+10 deploying clients (curl) against nginx serving the same file, in the same kind of namespaces.
+  --imaging-captures=N  capture runs (default ${IMAGING_DEFAULTS.captures})
+  --imaging-rounds=N    rounds of the concurrent deploy, each running brume and nginx; one client gets twice as many (default ${IMAGING_DEFAULTS.deploy.loads[1]!.rounds})
+  --imaging-clients=N   clients of the concurrent deploy (default ${IMAGING_DEFAULTS.deploy.loads[1]!.clients})
+  BENCH_BRUME_NODE_ARGS node flags for the brume under test, e.g. "--cpu-prof --cpu-prof-dir=/tmp/brume-prof"
+
+The dashboard (ui) builds 50,000 hosts and 1,000,000 events on the embedded database (~3 minutes), serves them
+with \`brume serve\` and opens the dashboard in Debian's chromium (cold each run): first paint, panels loaded.
+  --ui-runs=N          dashboard openings (default ${UI_DEFAULTS.runs})
+  --ui-events=N        events in the log (default ${UI_DEFAULTS.events})`;
 
 const STORE_MEASUREMENTS: readonly Measurement[] = MEASUREMENTS;
-const ALL_MEASUREMENTS: readonly (Measurement | BootMeasurement)[] = [...MEASUREMENTS, ...BOOT_MEASUREMENTS];
+type AnyMeasurement = Measurement | BootMeasurement | ImagingMeasurement | 'ui';
+const ALL_MEASUREMENTS: readonly AnyMeasurement[] = [...MEASUREMENTS, ...BOOT_MEASUREMENTS, ...IMAGING_MEASUREMENTS, 'ui'];
 
 function numberOption(args: string[], name: string, fallback: number, min: number, max: number): number {
   const raw = args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -46,9 +64,10 @@ function listOption<T extends string>(args: string[], name: string, allowed: rea
 
 async function main(args: string[]): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) return console.log(USAGE);
-  const only = listOption<Measurement | BootMeasurement>(args, 'only', ALL_MEASUREMENTS);
+  const only = listOption<AnyMeasurement>(args, 'only', ALL_MEASUREMENTS);
   const storeOnly = only.filter((m): m is Measurement => STORE_MEASUREMENTS.includes(m as Measurement));
   const bootOnly = only.filter((m): m is BootMeasurement => BOOT_MEASUREMENTS.includes(m as BootMeasurement));
+  const imagingOnly = only.some((m) => IMAGING_MEASUREMENTS.includes(m as ImagingMeasurement));
   const backendNames = listOption<BackendName>(args, 'backends', BACKEND_NAMES);
   const bootOptions = {
     ...BOOT_DEFAULTS,
@@ -110,8 +129,44 @@ async function main(args: string[]): Promise<void> {
       console.log('boot responders: nothing measured (see above)');
     }
   }
+  if (imagingOnly) {
+    log('imaging: capture ingest and deploy throughput');
+    const clients = numberOption(args, 'imaging-clients', IMAGING_DEFAULTS.deploy.loads[1]!.clients, 2, 50);
+    const rounds = numberOption(args, 'imaging-rounds', IMAGING_DEFAULTS.deploy.loads[1]!.rounds, 1, 10);
+    const imaging = await imagingSuite(log, {
+      ...IMAGING_DEFAULTS,
+      captures: numberOption(args, 'imaging-captures', IMAGING_DEFAULTS.captures, 1, 10),
+      deploy: { loads: [{ clients: 1, rounds: 2 * rounds }, { clients, rounds }] },
+      nodeArgs: (process.env.BENCH_BRUME_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    });
+    if (imaging.figures.length) {
+      console.log(`\n${textTable([[...IMAGING_TABLE_HEADER], ...imagingTableRows(imaging.figures)])}\n`);
+      if (args.includes('--write')) {
+        await writeSection(IMAGING_START, IMAGING_END, imagingFiguresSection(command, imaging.machine, imaging.figures, imaging.notes));
+        console.log('docs/benchmarks.md: imaging figures rewritten');
+      }
+    } else if (imaging.skipped.length) {
+      console.log('imaging: nothing measured (see above)');
+    }
+  }
+  if (only.includes('ui')) {
+    if (!existsSync('/usr/bin/chromium')) console.log('ui: skipped, /usr/bin/chromium is missing (sudo infra/test-peers/install.sh)');
+    else {
+      log('ui: dashboard first paint with 50,000 hosts and 1,000,000 events');
+      const table = await firstPaintBench({
+        runs: numberOption(args, 'ui-runs', UI_DEFAULTS.runs, 1, 50), events: numberOption(args, 'ui-events', UI_DEFAULTS.events, 1, 10_000_000),
+      });
+      if (args.includes('--write')) {
+        await writeSection(UI_START, UI_END, `${table}\n\nCommand: \`${command}\`.`);
+        console.log('docs/benchmarks.md: dashboard figures rewritten');
+      }
+    }
+  }
   console.log(`bench took ${Math.round((performance.now() - started) / 1000)} s`);
 }
+
+const UI_START = '<!-- ui-figures:start (written by `npm run bench -- --only=ui --write`; edit the text around it, not inside) -->';
+const UI_END = '<!-- ui-figures:end -->';
 
 main(process.argv.slice(2)).catch((error) => {
   console.error(error);

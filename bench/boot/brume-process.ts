@@ -16,6 +16,8 @@ export interface BrumeOptions {
   maxWindow: number;
   /** Extra node flags, e.g. --cpu-prof to see where brume spends its time under load. */
   nodeArgs?: string[];
+  /** Environment over the defaults below (e.g. BRUME_DHCP_MODE=off, BRUME_IMAGES_DIR for the imaging bench). */
+  env?: Record<string, string>;
 }
 
 /** What GET /api/boot/status reports: the responders' own counters (the parts the bench reads). */
@@ -29,6 +31,8 @@ export interface BootStatus {
 export interface BrumeProcess {
   readonly process: ChildProcess;
   readonly baseUrl: string;
+  /** BRUME_DATA_DIR: the embedded database (and, by default, the image store under images/). */
+  readonly dataDir: string;
   /** Lines brume printed that are warnings or errors (capped), and how many lines in all. */
   complaints(): string[];
   linesPrinted(): number;
@@ -68,6 +72,7 @@ export async function startBrume(lab: BootLab, options: BrumeOptions): Promise<B
     BRUME_TFTP_MAX_WINDOW: String(options.maxWindow),
     BRUME_BOOT_FILES_DIR: options.filesDir,
     BRUME_BOOT_SERVER_ADDRESS: side.address,
+    ...options.env,
   };
   // The embedded database, always: a DATABASE_URL from the caller's shell would point outside the namespace.
   delete env.DATABASE_URL;
@@ -113,7 +118,7 @@ export async function startBrume(lab: BootLab, options: BrumeOptions): Promise<B
     try { return JSON.parse(answer.text) as BootStatus; } catch { return null; }
   };
   return {
-    process: child, baseUrl, api, status,
+    process: child, baseUrl, dataDir, api, status,
     complaints: () => [...complaints],
     linesPrinted: () => printed,
     // brume closes its database on SIGTERM; give it time before SIGKILL.

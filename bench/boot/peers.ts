@@ -12,7 +12,7 @@ export interface Peer {
 }
 
 /** Waits until something in `ns` listens on `port` (UDP or TCP); fails with what the process printed. */
-async function listening(ns: NetNamespace, proto: 'udp' | 'tcp', port: number, child: ChildProcess, output: () => string, what: string): Promise<void> {
+export async function listening(ns: NetNamespace, proto: 'udp' | 'tcp', port: number, child: ChildProcess, output: () => string, what: string): Promise<void> {
   const exited = () => child.exitCode !== null || child.signalCode !== null;
   try {
     await waitUntil(`${what} to listen on ${proto} port ${port}`, async () => {
@@ -27,7 +27,7 @@ async function listening(ns: NetNamespace, proto: 'udp' | 'tcp', port: number, c
   if (exited()) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) at start; it printed:\n${output()}`);
 }
 
-function peer(child: ChildProcess): Peer {
+export function peer(child: ChildProcess): Peer {
   const out = captureOutput(child);
   return { process: child, output: out.text, stop: () => stopProcess(child) };
 }
@@ -93,11 +93,7 @@ http {
   access_log off;
   keepalive_requests 1000000;
   keepalive_timeout 75s;
-  client_body_temp_path ${join(prefix, 'client_body')};
-  proxy_temp_path ${join(prefix, 'proxy')};
-  fastcgi_temp_path ${join(prefix, 'fastcgi')};
-  uwsgi_temp_path ${join(prefix, 'uwsgi')};
-  scgi_temp_path ${join(prefix, 'scgi')};
+  ${nginxTempPaths(prefix)}
   server {
     listen ${side.address}:${port};
     location = /boot/ipxe {
@@ -115,3 +111,7 @@ http {
   await listening(side.ns, 'tcp', port, child, started.output, 'nginx');
   return started;
 }
+
+/** nginx's temp directories under `prefix`, so a bench's nginx writes nothing outside its own directory. */
+export const nginxTempPaths = (prefix: string): string =>
+  ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((what) => `${what}_temp_path ${join(prefix, what)};`).join('\n  ');
