@@ -6,6 +6,8 @@ import type { Brume } from '../runtime/brume.ts';
 import { authenticate, SESSION_COOKIE } from './auth.ts';
 import type { HttpConfig, RouteModule } from './context.ts';
 import { installErrorHandling } from './errors.ts';
+import { addResponseSchemas } from './response-schemas/index.ts';
+import { installStrictResponses } from './strict-responses.ts';
 import { serveUi } from './ui-static.ts';
 import { authRoutes } from './routes/auth.ts';
 import { bootRoutes } from './routes/boot.ts';
@@ -42,6 +44,12 @@ const JSON_BODY_LIMIT = 1024 * 1024;
 export interface BuildOptions {
   /** Called for every route as it is registered (tests enumerate the routes with it). */
   onRoute?: (route: RouteOptions) => void;
+  /**
+   * Check every JSON answer against its response schema and fail the request
+   * (500) when it does not match (strict-responses.ts). Tests turn it on;
+   * otherwise BRUME_STRICT_RESPONSES=1 does.
+   */
+  strictResponses?: boolean;
 }
 
 /**
@@ -60,6 +68,8 @@ export function buildApp(brume: Brume, config: HttpConfig, options: BuildOptions
   });
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   installErrorHandling(app);
+  addResponseSchemas(app);
+  if (options.strictResponses ?? config.strictResponses) installStrictResponses(app);
 
   app.register(cookie);
   app.register(swagger, {
@@ -80,6 +90,8 @@ export function buildApp(brume: Brume, config: HttpConfig, options: BuildOptions
         },
       },
     },
+    // Shared schemas keep their $id as their name in components.schemas (the default is def-<n>).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -4,7 +4,8 @@ import type { Brume } from '../runtime/brume.ts';
 import type { BootHttpConfig } from './routes/boot.ts';
 
 /** The part of the configuration the HTTP server reads. */
-export type HttpConfig = Pick<BrumeConfig, 'httpHost' | 'httpPort' | 'logLevel' | 'sessionTtlSeconds'> & Partial<Pick<BrumeConfig, 'trustProxy'>> & {
+export type HttpConfig = Pick<BrumeConfig, 'httpHost' | 'httpPort' | 'logLevel' | 'sessionTtlSeconds'>
+  & Partial<Pick<BrumeConfig, 'trustProxy' | 'strictResponses'>> & {
   /** Where booting machines reach brume and how their menu behaves; defaults suit tests. */
   boot?: BootHttpConfig;
 };

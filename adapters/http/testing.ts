@@ -1,4 +1,4 @@
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import type { Role } from '../../core/users/user.ts';
 import { SYSTEM_ACTOR } from '../../core/shared/event.ts';
 import { commandMeta, openBrume, type Brume } from '../runtime/brume.ts';
@@ -19,7 +19,8 @@ export const PASSWORDS: Record<Role, string> = {
   admin: 'admin-password-1', operator: 'operator-password-1', auditor: 'auditor-password-1',
 };
 
-export const TEST_HTTP_CONFIG: HttpConfig = { httpHost: '127.0.0.1', httpPort: 0, logLevel: 'silent', sessionTtlSeconds: 3600 };
+/** Strict responses: every answer a test receives has been checked against its documented schema (strict-responses.ts). */
+export const TEST_HTTP_CONFIG: HttpConfig = { httpHost: '127.0.0.1', httpPort: 0, logLevel: 'silent', sessionTtlSeconds: 3600, strictResponses: true };
 
 export interface ApiResponse {
   status: number;
@@ -44,11 +45,17 @@ export interface ApiClient {
   delete(url: string, headers?: Record<string, string>): Promise<ApiResponse>;
 }
 
+export interface HarnessRoute {
+  method: string;
+  url: string;
+  schema: FastifySchema | undefined;
+}
+
 export interface ApiHarness {
   brume: Brume;
   app: FastifyInstance;
-  /** Every route the app registered, as "METHOD url". */
-  routes: { method: string; url: string }[];
+  /** Every route the app registered, with its schema (the response schemas among it). */
+  routes: HarnessRoute[];
   userIds: Record<Role, string>;
   tokens: Record<Role, string>;
   as(who: Who, extraHeaders?: Record<string, string>): ApiClient;
@@ -111,9 +118,9 @@ export async function openApiHarness(database: HarnessDatabase = {}): Promise<Ap
     for (const role of ['admin', 'operator', 'auditor'] as const) {
       tokens[role] = await brume.credentials.createToken(userIds[role], `test-${role}`, 'tests', null);
     }
-    const routes: { method: string; url: string }[] = [];
+    const routes: HarnessRoute[] = [];
     const onRoute = (route: RouteOptions) => {
-      for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema });
     };
     const app = buildApp(brume, { ...TEST_HTTP_CONFIG, ...database.http }, { onRoute });
     await app.ready();

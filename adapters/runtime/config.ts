@@ -17,6 +17,8 @@ export interface BrumeConfig {
   sessionTtlSeconds: number;
   /** Behind a TLS-terminating proxy: believe X-Forwarded-* (client address, https for Secure cookies). */
   trustProxy: boolean;
+  /** Check every API answer against its response schema and fail loudly on a mismatch (tests, development). */
+  strictResponses: boolean;
 }
 
 export const CONFIG_VARIABLES = [
@@ -28,6 +30,7 @@ export const CONFIG_VARIABLES = [
   ['BRUME_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
   ['BRUME_SESSION_HOURS', '12', 'how long a login lasts'],
   ['BRUME_TRUST_PROXY', 'false', 'true behind a reverse proxy that sets X-Forwarded-For/-Proto (makes session cookies Secure under https)'],
+  ['BRUME_STRICT_RESPONSES', 'false', 'true checks every API answer against its documented schema; a mismatch is a logged 500 (development, tests)'],
 ] as const;
 
 export class ConfigError extends Error {
@@ -35,6 +38,13 @@ export class ConfigError extends Error {
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A true/false variable (also 1/0, yes/no); unset is false. */
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = (env[name] ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(value)) throw new ConfigError(`${name} must be true or false, not "${env[name]}"`);
+  return ['true', '1', 'yes'].includes(value);
+}
 
 /** Reads and checks the configuration; a bad value names the variable and what it expects. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BrumeConfig {
@@ -48,10 +58,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BrumeConfig
   if (!(hours > 0 && hours <= 24 * 90)) throw new ConfigError(`BRUME_SESSION_HOURS must be between 0 and 2160, not "${env.BRUME_SESSION_HOURS}"`);
   const url = env.DATABASE_URL?.trim() || undefined;
   if (url && !/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
-  const trust = (env.BRUME_TRUST_PROXY ?? 'false').toLowerCase();
-  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(trust)) throw new ConfigError(`BRUME_TRUST_PROXY must be true or false, not "${env.BRUME_TRUST_PROXY}"`);
   return {
-    trustProxy: ['true', '1', 'yes'].includes(trust),
+    trustProxy: flag(env, 'BRUME_TRUST_PROXY'),
+    strictResponses: flag(env, 'BRUME_STRICT_RESPONSES'),
     httpPort: port,
     httpHost: env.BRUME_HTTP_HOST ?? '0.0.0.0',
     dataDir: resolve(env.BRUME_DATA_DIR ?? './data'),

@@ -1,7 +1,8 @@
 import type { DomainEvent } from '../shared/event.ts';
 
 /** How a MAC belongs to a host (FOG: primary, additional, pending). */
-export type MacRole = 'primary' | 'additional' | 'pending';
+export const MAC_ROLES = ['primary', 'additional', 'pending'] as const;
+export type MacRole = (typeof MAC_ROLES)[number];
 
 export interface HostMac {
   mac: string;

@@ -1,4 +1,4 @@
-import { invalid, type Result } from '../shared/result.ts';
+import { invalid, ok, type Result } from '../shared/result.ts';
 import type { TaskEvent } from './task.ts';
 import type { TaskSnapshot } from './task-machine.ts';
 import { decideTransition, hostOf } from './task-transition.ts';
@@ -47,6 +47,16 @@ export function startTask(
   }, 'started');
 }
 
+/** A client's figures: bytes done and total and the rate, numbers >= 0, done no more than total. */
+export function checkProgressFigures(figures: { bytesDone?: unknown; bytesTotal?: unknown; rateBytesPerSecond?: unknown }): Result<void> {
+  for (const field of ['bytesDone', 'bytesTotal', 'rateBytesPerSecond'] as const) {
+    const value = figures[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return invalid(`${field} must be a number >= 0`, field);
+  }
+  if ((figures.bytesDone as number) > (figures.bytesTotal as number)) return invalid('bytesDone cannot exceed bytesTotal', 'bytesDone');
+  return ok(undefined);
+}
+
 export function reportTaskProgress(
   command: {
     taskId: string; bytesDone: number; bytesTotal: number; rateBytesPerSecond: number; partition?: string | null;
@@ -54,11 +64,8 @@ export function reportTaskProgress(
   },
   snapshot: TaskSnapshot,
 ): Result<TaskEvent[]> {
-  for (const field of ['bytesDone', 'bytesTotal', 'rateBytesPerSecond'] as const) {
-    const value = command[field];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return invalid(`${field} must be a number >= 0`, field);
-  }
-  if (command.bytesDone > command.bytesTotal) return invalid('bytesDone cannot exceed bytesTotal', 'bytesDone');
+  const checked = checkProgressFigures(command);
+  if (!checked.ok) return checked;
   return decideTransition(command.taskId, snapshot, {
     type: 'TaskProgressed',
     data: {

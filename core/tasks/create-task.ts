@@ -27,7 +27,7 @@ export interface CreateTaskContext {
   images: ReadonlyMap<string, ImageState>;
 }
 
-const AFTER_TASK = ['reboot', 'shutdown', 'stay'] as const;
+export const AFTER_TASK = ['reboot', 'shutdown', 'stay'] as const;
 
 export function resolveTaskType(ref: unknown): Result<TaskType> {
   const type = taskTypeFor(ref);

@@ -205,6 +205,11 @@ describe.each(BACKENDS)('the booted client\'s protocol on $backend', ({ backend,
 
     expect((await client.call('POST', '/progress', { bytesDone: 10, bytesTotal: 100, rateBytesPerSecond: 5, partition: 'part1' })).body).toEqual({ action: 'continue' });
     expect((await taskView(client.taskId)).progress).toMatchObject({ bytesDone: 10, bytesTotal: 100, etaSeconds: 18, partition: 'part1', live: true });
+    // Reports between two TaskProgressed events are what the API shows: they are checked as strictly.
+    const garbled = await client.call('POST', '/progress', { bytesDone: 'lots', bytesTotal: 100, rateBytesPerSecond: 5 });
+    expect(garbled.status).toBe(400);
+    expect(garbled.body).toMatchObject({ error: 'validation', field: 'bytesDone' });
+    expect((await taskView(client.taskId)).progress).toMatchObject({ bytesDone: 10, live: true });
     expect((await client.call('POST', '/complete', {})).status).toBe(200);
     await api.brume.readModels.catchUp();
     const host = (await operator.get(`/api/hosts/${(await taskView(client.taskId)).hostId}`)).body;

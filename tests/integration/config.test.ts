@@ -7,7 +7,7 @@ describe('configuration from the environment', () => {
   it('has defaults a fresh machine can run with', () => {
     expect(configFromEnv({})).toMatchObject({
       httpPort: 8080, httpHost: '0.0.0.0', dataDir: resolve('./data'), databaseUrl: undefined,
-      adminPassword: undefined, logLevel: 'info', sessionTtlSeconds: 12 * 3600, trustProxy: false,
+      adminPassword: undefined, logLevel: 'info', sessionTtlSeconds: 12 * 3600, trustProxy: false, strictResponses: false,
     });
   });
 
@@ -15,10 +15,11 @@ describe('configuration from the environment', () => {
     const config = configFromEnv({
       BRUME_HTTP_PORT: '9000', BRUME_HTTP_HOST: '127.0.0.1', BRUME_DATA_DIR: '/tmp/x', DATABASE_URL: 'postgres://u@h/db',
       BRUME_ADMIN_PASSWORD: 'secret secret', BRUME_LOG_LEVEL: 'warn', BRUME_SESSION_HOURS: '1.5', BRUME_TRUST_PROXY: 'yes',
+      BRUME_STRICT_RESPONSES: '1',
     });
     expect(config).toMatchObject({
       httpPort: 9000, httpHost: '127.0.0.1', dataDir: '/tmp/x', databaseUrl: 'postgres://u@h/db',
-      adminPassword: 'secret secret', logLevel: 'warn', sessionTtlSeconds: 5400, trustProxy: true,
+      adminPassword: 'secret secret', logLevel: 'warn', sessionTtlSeconds: 5400, trustProxy: true, strictResponses: true,
     });
   });
 
@@ -29,6 +30,7 @@ describe('configuration from the environment', () => {
     [{ BRUME_SESSION_HOURS: '0' }, /BRUME_SESSION_HOURS/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must start with postgres:\/\//],
     [{ BRUME_TRUST_PROXY: 'maybe' }, /BRUME_TRUST_PROXY must be true or false/],
+    [{ BRUME_STRICT_RESPONSES: 'on' }, /BRUME_STRICT_RESPONSES must be true or false/],
   ])('refuses %o with a message naming the variable', (env, message) => {
     expect(() => configFromEnv(env)).toThrow(ConfigError);
     expect(() => configFromEnv(env)).toThrow(message);

@@ -2,7 +2,10 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../adapters/http/app.ts';
+import { ref } from '../../adapters/http/response-schemas/schema-kit.ts';
+import { STREAM_EVENTS } from '../../adapters/http/response-schemas/stream.ts';
 import { MAX_CATCH_UP, MAX_STREAMS } from '../../adapters/http/routes/stream.ts';
+import { ResponseChecker } from '../../adapters/http/strict-responses.ts';
 import { openApiHarness, TEST_HTTP_CONFIG, type ApiHarness } from '../../adapters/http/testing.ts';
 import { commandMeta, openBrume } from '../../adapters/runtime/brume.ts';
 import { BACKENDS, freshDatabase } from '../support/databases.ts';
@@ -14,11 +17,24 @@ interface Frame {
   data: any;
 }
 
+const checker = new ResponseChecker();
+const FRAME_SCHEMAS = Object.fromEntries(Object.entries(STREAM_EVENTS).map(([event, schema]) => [event, ref(schema)]));
+
+/** What is wrong with a frame's data, by the schema the API documents for its event (every frame is checked). */
+function frameProblems(frame: Frame): string {
+  const schema = FRAME_SCHEMAS[frame.event];
+  if (!schema) return `event ${frame.event} has no documented schema`;
+  const problems = checker.problems(schema, frame.data);
+  return problems && `event ${frame.event} does not match its schema: ${problems}`;
+}
+
 /** A real HTTP client reading Server-Sent Events, frame by frame, as an EventSource would. */
 class SseClient {
   readonly frames: Frame[] = [];
   private buffer = '';
   private notify: (() => void) | undefined;
+  /** Frames whose data the documented schemas do not describe. */
+  readonly problems: string[] = [];
   ended = false;
 
   private constructor(readonly response: IncomingMessage, readonly body: string) {}
@@ -59,7 +75,11 @@ class SseClient {
         else if (field === 'event') frame.event = value;
         else if (field === 'data') frame.lines.push(value);
       }
-      if (frame.event) this.frames.push({ id: frame.id, event: frame.event, data: JSON.parse(frame.lines.join('\n')) } as Frame);
+      if (!frame.event) continue;
+      const parsed = { id: frame.id, event: frame.event, data: JSON.parse(frame.lines.join('\n')) } as Frame;
+      this.frames.push(parsed);
+      const problems = frameProblems(parsed);
+      if (problems) this.problems.push(problems);
     }
     this.notify?.();
   }
@@ -68,6 +88,7 @@ class SseClient {
   async waitFor(match: (frame: Frame) => boolean, from = 0, timeoutMs = 8000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (this.problems.length > 0) throw new Error(this.problems.join('\n'));
       const index = this.frames.findIndex((f, i) => i >= from && match(f));
       if (index >= 0) return index;
       if (this.ended) throw new Error(`stream ended; frames: ${JSON.stringify(this.frames).slice(0, 2000)}`);

@@ -12,7 +12,7 @@ export function App() {
   const route = useRoute();
 
   useEffect(() => {
-    api<SessionUser>('GET', '/api/auth/me').then(setUser, (error: unknown) => {
+    api('GET', '/api/auth/me').then(setUser, (error: unknown) => {
       if (error instanceof ApiError && error.status === 401) setUser(null);
       else setUser(null);
     });

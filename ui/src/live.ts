@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from './api.ts';
 import { messageOf } from './components/error-message.tsx';
+import type { HistoryEvent, LiveProgress, StreamProgress } from './components/registry-types.ts';
 
 /**
  * The dashboard's live feed: one EventSource on /api/stream shared by every
@@ -11,29 +12,10 @@ import { messageOf } from './components/error-message.tsx';
  */
 
 /** An event of the log as /api/stream and /api/events show it. */
-export interface LiveEvent {
-  position: number;
-  type: string;
-  streamId: string;
-  streamType: string;
-  actor: string;
-  occurredAt: string;
-  data: Record<string, unknown>;
-  reason?: string;
-}
+export type LiveEvent = HistoryEvent;
 
-/** A running task's freshest report. */
-export interface LiveProgress {
-  taskId: string;
-  bytesDone: number;
-  bytesTotal: number;
-  rateBytesPerSecond: number;
-  partition: string | null;
-  etaSeconds: number | null;
-  percent: number;
-  /** When the client reported. */
-  at: string;
-}
+/** A running task's freshest report (the stream's `progress` events). */
+export type { LiveProgress };
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -117,7 +99,7 @@ class LiveFeed {
       for (const listener of this.listeners) listener(event);
     });
     source.addEventListener('progress', (e) => {
-      const { items } = JSON.parse((e as MessageEvent<string>).data) as { items: LiveProgress[] };
+      const { items } = JSON.parse((e as MessageEvent<string>).data) as StreamProgress;
       this.set({ progress: new Map(items.map((item) => [item.taskId, item])) });
     });
     source.addEventListener('reset', (e) => {

@@ -1,17 +1,14 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import type { SessionUser } from './components/registry-types.ts';
 
 /** The signed-in user as GET /api/auth/me answers; `can` hides what the role may not do (the API refuses it anyway). */
-export interface SessionUser {
-  id: string;
-  username: string;
-  role: 'admin' | 'operator' | 'auditor';
-  permissions: string[];
-}
+export type { SessionUser };
+export type Permission = SessionUser['permissions'][number];
 
 export interface Session {
   user: SessionUser;
-  can(permission: string): boolean;
+  can(permission: Permission): boolean;
   signOut(): Promise<void>;
 }
 

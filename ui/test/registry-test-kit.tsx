@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { vi } from 'vitest';
-import { SessionContext, type Session } from '../src/session.ts';
+import { SessionContext, type Permission, type Session } from '../src/session.ts';
 
 /** What the stubbed API answers: status and JSON body for a method and path (query included). */
 export type Answer = { status?: number; body?: unknown };
@@ -25,9 +25,9 @@ export function stubApi(route: Route) {
 export const emptyPage = { items: [], total: 0, nextCursor: null };
 
 /** A signed-in session with these permissions. */
-export function sessionWith(permissions: string[], role: Session['user']['role'] = 'admin'): Session {
+export function sessionWith(permissions: Permission[], role: Session['user']['role'] = 'admin'): Session {
   return {
-    user: { id: 'u-1', username: 'alice', role, permissions },
+    user: { id: 'u-1', username: 'alice', role, via: 'session', permissions },
     can: (p) => permissions.includes(p),
     signOut: async () => undefined,
   };

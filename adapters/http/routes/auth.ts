@@ -3,6 +3,8 @@ import { permissionsOf, SESSION_COOKIE, userOf } from '../auth.ts';
 import { fromDomainError, HttpError } from '../errors.ts';
 import type { RouteModule } from '../context.ts';
 import { doc, nonEmpty, object, publicDoc } from '../schemas.ts';
+import { noContent, replies } from '../response-schemas/index.ts';
+import { Login, SessionUser } from '../response-schemas/user.ts';
 
 /** Sign in with a password (a session cookie), sign out, and who am I. */
 export const authRoutes: RouteModule = (api, { brume, config }) => {
@@ -11,6 +13,7 @@ export const authRoutes: RouteModule = (api, { brume, config }) => {
     schema: {
       ...publicDoc('auth', 'Sign in: sets the httpOnly session cookie brume_session'),
       body: object({ username: nonEmpty(64), password: nonEmpty(1024) }, ['username', 'password']),
+      response: replies({ 200: Login }, { 401: 'wrong username or password, or a disabled account' }),
     },
   }, async (request, reply) => {
     const { username, password } = request.body;
@@ -30,7 +33,7 @@ export const authRoutes: RouteModule = (api, { brume, config }) => {
 
   api.post('/api/auth/logout', {
     config: { access: 'authenticated' },
-    schema: doc('auth', 'Sign out: ends this session (an API token stays valid)'),
+    schema: { ...doc('auth', 'Sign out: ends this session (an API token stays valid)'), response: replies({ 204: noContent }) },
   }, async (request, reply) => {
     const session = request.cookies[SESSION_COOKIE];
     if (session) await brume.credentials.endSession(session);
@@ -40,7 +43,7 @@ export const authRoutes: RouteModule = (api, { brume, config }) => {
 
   api.get('/api/auth/me', {
     config: { access: 'authenticated' },
-    schema: { ...doc('auth', 'The signed-in user, their role and what it permits'), querystring: object({}) },
+    schema: { ...doc('auth', 'The signed-in user, their role and what it permits'), querystring: object({}), response: replies({ 200: SessionUser }) },
   }, async (request) => {
     const user = userOf(request);
     return { id: user.id, username: user.username, role: user.role, via: user.via, permissions: permissionsOf(user.role) };

@@ -2,6 +2,8 @@ import { recentBootStages } from '../../../projections/sql/queries.ts';
 import type { RouteModule } from '../context.ts';
 import { parseDate } from '../query.ts';
 import { dateQuery, doc, integer, object } from '../schemas.ts';
+import { replies } from '../response-schemas/index.ts';
+import { BootActivity, BootStatus } from '../response-schemas/boot.ts';
 
 const HOUR_MS = 3600_000;
 
@@ -15,6 +17,7 @@ export const bootActivityRoutes: RouteModule = (api, { brume }) => {
     schema: {
       ...doc('boot', 'Boot stages recorded lately, newest first, with the host each MAC belongs to (null: unknown machine)'),
       querystring: object({ since: dateQuery('seen at or after (default: an hour ago)'), limit: integer(1, 1000, 'at most this many (default 200)') }),
+      response: replies({ 200: BootActivity }),
     },
   }, async (request) => {
     const since = parseDate(request.query.since, 'since') ?? new Date(Date.now() - HOUR_MS);
@@ -25,7 +28,10 @@ export const bootActivityRoutes: RouteModule = (api, { brume }) => {
 
   api.get('/api/boot/status', {
     config: { access: 'read' },
-    schema: doc('boot', 'Counters of the running boot responders: DHCP and TFTP (absent when off), and boot-stage recording'),
+    schema: {
+      ...doc('boot', 'Counters of the running boot responders: DHCP and TFTP (absent when off), and boot-stage recording'),
+      response: replies({ 200: BootStatus }),
+    },
   }, async () => ({
     ...Object.fromEntries([...brume.responderStats].map(([name, stats]) => [name, stats()])),
     activity: brume.bootActivity.stats(),

@@ -8,6 +8,8 @@ import { commandMetaOf, respond } from '../command.ts';
 import type { RouteModule } from '../context.ts';
 import { getById } from '../read-routes.ts';
 import { doc, idParams, object } from '../schemas.ts';
+import { commandReplies, noContent, replies } from '../response-schemas/index.ts';
+import type { SharedSchema } from '../response-schemas/schema-kit.ts';
 
 type Fields = Record<string, unknown>;
 
@@ -29,6 +31,8 @@ export interface CatalogResource {
   commands: (brume: Brume) => CatalogCommands;
   list: (db: Kysely<Schema>) => Promise<unknown[]>;
   get: (db: Kysely<Schema>, id: string) => Promise<unknown>;
+  /** What the list answers, and what one of them (read or changed) answers. */
+  answers: { list: SharedSchema; one: SharedSchema };
   /** Who may change it; reading needs `read`. */
   write?: Permission;
 }
@@ -43,7 +47,7 @@ export const catalogRoutes = (resource: CatalogResource): RouteModule => (api, {
 
   api.get(path, {
     config: { access: 'read' },
-    schema: { ...doc(tag, `List ${what}s by name`), querystring: object({}) },
+    schema: { ...doc(tag, `List ${what}s by name`), querystring: object({}), response: replies({ 200: resource.answers.list }) },
   }, async () => {
     const items = await resource.list(db);
     return { items, total: items.length, nextCursor: null };
@@ -51,17 +55,22 @@ export const catalogRoutes = (resource: CatalogResource): RouteModule => (api, {
 
   api.post<{ Body: Fields }>(path, {
     config: { access: write },
-    schema: { ...doc(tag, `Create a ${what}`), body: object(resource.fields, resource.required) },
+    schema: { ...doc(tag, `Create a ${what}`), body: object(resource.fields, resource.required), response: commandReplies(201, resource.answers.one) },
   }, async (request, reply) => {
     const outcome = await commands.create(commandMetaOf(request), request.body);
     return respond(brume, reply, outcome, { expects: 'id', status: 201, view, what: `the ${what}` });
   });
 
-  getById(api, { path, tag, summary: `A ${what}`, what, load: (id) => resource.get(db, id) });
+  getById(api, { path, tag, summary: `A ${what}`, what, answer: resource.answers.one, load: (id) => resource.get(db, id) });
 
   api.patch<{ Params: { id: string }; Body: Fields }>(`${path}/:id`, {
     config: { access: write },
-    schema: { ...doc(tag, `Change some of a ${what}'s fields (send If-Match with the version you read)`), params: idParams, body: object(resource.fields) },
+    schema: {
+      ...doc(tag, `Change some of a ${what}'s fields (send If-Match with the version you read)`),
+      params: idParams,
+      body: object(resource.fields),
+      response: commandReplies(200, resource.answers.one, { 404: `no such ${what}` }),
+    },
   }, async (request, reply) => {
     const outcome = await commands.update(commandMetaOf(request), request.params.id, request.body);
     return respond(brume, reply, outcome, { expects: 'id', view, what: `the ${what}` });
@@ -69,7 +78,11 @@ export const catalogRoutes = (resource: CatalogResource): RouteModule => (api, {
 
   api.delete<{ Params: { id: string } }>(`${path}/:id`, {
     config: { access: write },
-    schema: { ...doc(tag, `Delete a ${what}`), params: idParams },
+    schema: {
+      ...doc(tag, `Delete a ${what}`),
+      params: idParams,
+      response: replies({ 204: noContent }, { 404: `no such ${what}`, 409: 'a lost race (If-Match) or still in use' }),
+    },
   }, async (request, reply) => {
     const outcome = await commands.remove(commandMetaOf(request), request.params.id);
     return respond(brume, reply, outcome, { expects: 'id', status: 204 });

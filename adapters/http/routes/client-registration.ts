@@ -5,6 +5,8 @@ import { BOOT_CLIENT_ACTOR } from '../../../core/shared/event.ts';
 import { neighbourTable } from '../../boot/neighbour-table.ts';
 import type { RouteModule } from '../context.ts';
 import { fromDomainError, HttpError } from '../errors.ts';
+import { ClientHost } from '../response-schemas/client.ts';
+import { replies } from '../response-schemas/index.ts';
 
 /** Registrations and inventory reports one address may send a minute: a typo-loop is fine, a flood is not. */
 const PER_ADDRESS_PER_MINUTE = 10;
@@ -28,7 +30,14 @@ class MinuteLimit {
   }
 }
 
-const registrationDoc = (summary: string) => ({ tags: ['client'], summary, security: [] });
+const refusals = {
+  400: 'not a MAC address',
+  403: 'registration is turned off, or the MAC is not the caller\'s',
+  429: `more than ${PER_ADDRESS_PER_MINUTE} calls a minute from the address`,
+};
+
+const registrationDoc = (summary: string, status: 200 | 201, errors: Record<number, string>) =>
+  ({ tags: ['client'], summary, security: [], response: replies({ [status]: ClientHost }, { ...refusals, ...errors }) });
 
 /** The default name of a machine registered from the menu: its primary MAC, which is unique. */
 export const defaultHostName = (mac: string): string => `pc-${mac.replaceAll(':', '')}`;
@@ -66,7 +75,7 @@ export const clientRegistrationRoutes: RouteModule = (api, { brume }) => {
 
   api.post<{ Body: { mac?: unknown; name?: unknown; inventory?: unknown } }>('/api/client/v1/register', {
     config: { access: 'public' },
-    schema: registrationDoc('Register this machine from the boot menu (name optional: pc-<mac>), with its inventory'),
+    schema: registrationDoc('Register this machine from the boot menu (name optional: pc-<mac>), with its inventory', 201, { 409: 'the MAC is already registered' }),
   }, async (request, reply) => {
     const mac = admit(request);
     const existing = brume.bootIndex.hostFor(mac);
@@ -86,7 +95,7 @@ export const clientRegistrationRoutes: RouteModule = (api, { brume }) => {
 
   api.post<{ Body: { mac?: unknown; inventory?: unknown } }>('/api/client/v1/inventory', {
     config: { access: 'public' },
-    schema: registrationDoc('Report a registered machine\'s inventory from the boot menu'),
+    schema: registrationDoc('Report a registered machine\'s inventory from the boot menu', 200, { 404: 'the MAC is not registered' }),
   }, async (request) => {
     const mac = admit(request);
     const host = brume.bootIndex.hostFor(mac);

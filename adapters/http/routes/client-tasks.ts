@@ -5,6 +5,7 @@ import { Socket } from 'node:net';
 import type { CheckInAnswer } from '../../../core/application/imaging-commands.ts';
 import type { CommandMeta } from '../../../core/application/command-runner.ts';
 import { revisionOf } from '../../../core/images/image-revisions.ts';
+import { checkProgressFigures } from '../../../core/tasks/client-reports.ts';
 import { parseMac } from '../../../core/hosts/mac-address.ts';
 import { BOOT_CLIENT_ACTOR } from '../../../core/shared/event.ts';
 import { ImageStoreError } from '../../image-store/image-store.ts';
@@ -12,6 +13,11 @@ import { neighbourTable } from '../../boot/neighbour-table.ts';
 import type { Brume } from '../../runtime/brume.ts';
 import type { RouteModule } from '../context.ts';
 import { fromDomainError, HttpError } from '../errors.ts';
+import {
+  AfterTaskAnswer, CaptureFileReceived, CheckInAnswer as CheckInAnswerSchema, DeployManifest, Empty, ProgressAnswer,
+} from '../response-schemas/client.ts';
+import { replies } from '../response-schemas/index.ts';
+import type { Schema } from '../response-schemas/schema-kit.ts';
 
 /** How often a waiting client polls and a working one reports, in seconds. */
 const POLL_SECONDS = 5;
@@ -31,6 +37,12 @@ declare module 'fastify' {
 }
 
 const clientDoc = (summary: string) => ({ tags: ['client'], summary, security: [{ bearer: [] }] });
+
+/** Every client call can be refused: no or a wrong token (401), a MAC not the task's host's (403). */
+const refusals = { 401: 'no token, or not this task\'s', 403: 'the MAC is not one of the task\'s host\'s' };
+
+/** A deploy file: the bytes themselves (206 for a Range). */
+const fileBytes: Schema = { description: 'the file (sha256 in X-Brume-Sha256)', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } };
 
 function metaFor(call: ClientCall, reason?: string): CommandMeta {
   // Everything a client does for a task is correlated with the task, so an auditor can follow it.
@@ -117,7 +129,12 @@ export const clientTaskRoutes: RouteModule = (api, { brume }) => {
     const base = '/api/client/v1/tasks/:taskId';
     // Ids are checked by the token lookup: a stranger learns nothing, not even which ids are well-formed.
     const params = { type: 'object', properties: { taskId: { type: 'string', maxLength: 80 } }, required: ['taskId'] };
-    const publicRoute = (summary: string, extra: object = {}) => ({ config: { access: 'public' as const }, schema: { ...clientDoc(summary), params, ...extra } });
+    const publicRoute = (summary: string, answers: Record<number, Schema>, errors: Record<number, string> = {}, extra: object = {}) => ({
+      config: { access: 'public' as const },
+      schema: { ...clientDoc(summary), params, response: replies(answers, { ...refusals, ...errors }), ...extra },
+    });
+    const fileName = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' };
+    const fileParams = { params: { type: 'object', properties: { taskId: { type: 'string' }, name: fileName }, required: ['taskId', 'name'] } };
 
     const stopAnswer = (call: ClientCall) => ({ action: 'stop' as const, reason: `task is ${call.ended}` });
 
@@ -158,7 +175,7 @@ export const clientTaskRoutes: RouteModule = (api, { brume }) => {
       return { ...manifest, revision: revision.revision, imageId: task.context.imageId!, capturedByTaskId: revision.capturedByTaskId };
     }
 
-    client.post<{ Params: { taskId: string } }>(`${base}/check-in`, publicRoute('Check in; poll until told to go'), async (request) => {
+    client.post<{ Params: { taskId: string } }>(`${base}/check-in`, publicRoute('Check in; poll until told to go', { 200: CheckInAnswerSchema }), async (request) => {
       const call = callOf(request);
       if (call.ended) return stopAnswer(call);
       const answer = unwrap(await brume.commands.imaging.checkIn(metaFor(call, 'client checked in'), call.taskId, new Date()));
@@ -167,12 +184,12 @@ export const clientTaskRoutes: RouteModule = (api, { brume }) => {
       return goAnswer(call.taskId, answer);
     });
 
-    client.get<{ Params: { taskId: string } }>(`${base}/image/manifest`, publicRoute('The manifest of the image revision being deployed'), async (request) =>
-      deployManifest(callOf(request).taskId));
+    const manifestRoute = publicRoute('The manifest of the image revision being deployed', { 200: DeployManifest }, { 409: 'the task is not a deploy in progress' });
+    client.get<{ Params: { taskId: string } }>(`${base}/image/manifest`, manifestRoute, async (request) => deployManifest(callOf(request).taskId));
 
-    client.get<{ Params: { taskId: string; name: string } }>(`${base}/image/files/:name`, publicRoute('A file of the image being deployed (Range supported)', {
-      params: { type: 'object', properties: { taskId: { type: 'string' }, name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } }, required: ['taskId', 'name'] },
-    }), async (request, reply) => {
+    client.get<{ Params: { taskId: string; name: string } }>(`${base}/image/files/:name`, publicRoute('A file of the image being deployed (Range supported)', { 200: fileBytes, 206: fileBytes }, {
+      404: 'the image has no such file', 409: 'the task is not a deploy in progress', 416: 'the range is beyond the file',
+    }, fileParams), async (request, reply) => {
       const call = callOf(request);
       if (call.ended) throw new HttpError(409, 'conflict', `task is ${call.ended}`);
       const manifest = await deployManifest(call.taskId);
@@ -229,9 +246,9 @@ export const clientTaskRoutes: RouteModule = (api, { brume }) => {
       return reply;
     });
 
-    client.put<{ Params: { taskId: string; name: string } }>(`${base}/capture/files/:name`, publicRoute('Send one file of a capture', {
-      params: { type: 'object', properties: { taskId: { type: 'string' }, name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } }, required: ['taskId', 'name'] },
-    }), async (request) => {
+    client.put<{ Params: { taskId: string; name: string } }>(`${base}/capture/files/:name`, publicRoute('Send one file of a capture', { 200: CaptureFileReceived }, {
+      400: 'the upload was cut off', 409: 'the task is not a capture in progress',
+    }, fileParams), async (request) => {
       const call = callOf(request);
       if (call.ended) throw new HttpError(409, 'conflict', `task is ${call.ended}`);
       const task = await describe(call.taskId);
@@ -252,10 +269,13 @@ export const clientTaskRoutes: RouteModule = (api, { brume }) => {
         }).finally(() => socket.off('end', cutOff));
     });
 
-    client.post<{ Params: { taskId: string }; Body: Record<string, unknown> }>(`${base}/progress`, publicRoute('Report progress; the answer says whether to go on'), async (request) => {
+    const progressRoute = publicRoute('Report progress; the answer says whether to go on', { 200: ProgressAnswer });
+    client.post<{ Params: { taskId: string }; Body: Record<string, unknown> }>(`${base}/progress`, progressRoute, async (request) => {
       const call = callOf(request);
       if (call.ended) return stopAnswer(call);
       const body = jsonBody(request);
+      // Checked here, not only when the board writes an event: the reports in between are what the API shows.
+      unwrap(checkProgressFigures(body));
       const outcome = await brume.progressBoard.report(call.taskId, {
         bytesDone: body.bytesDone as number, bytesTotal: body.bytesTotal as number,
         rateBytesPerSecond: body.rateBytesPerSecond as number, partition: typeof body.partition === 'string' ? body.partition.slice(0, 40) : null,
@@ -268,14 +288,17 @@ export const clientTaskRoutes: RouteModule = (api, { brume }) => {
       return { action: 'continue' };
     });
 
-    client.post<{ Params: { taskId: string } }>(`${base}/inventory`, publicRoute('Report the machine\'s hardware'), async (request) => {
+    client.post<{ Params: { taskId: string } }>(`${base}/inventory`, publicRoute('Report the machine\'s hardware', { 200: Empty }), async (request) => {
       const call = callOf(request);
       const hostId = brume.bootIndex.hostOfTask(call.taskId)!;
       unwrap(await brume.commands.hosts.reportInventory(metaFor(call, 'inventory from the boot environment'), hostId, jsonBody(request)));
       return {};
     });
 
-    client.post<{ Params: { taskId: string } }>(`${base}/complete`, publicRoute('The task is done (a capture sends its manifest)'), async (request) => {
+    const completeRoute = publicRoute('The task is done (a capture sends its manifest)', { 200: AfterTaskAnswer }, {
+      409: 'the task has ended', 422: 'the manifest does not match the files received',
+    });
+    client.post<{ Params: { taskId: string } }>(`${base}/complete`, completeRoute, async (request) => {
       const call = callOf(request);
       if (call.ended) throw new HttpError(409, 'conflict', `task is ${call.ended}`);
       const task = await describe(call.taskId);
@@ -297,7 +320,8 @@ export const clientTaskRoutes: RouteModule = (api, { brume }) => {
       return { afterTask };
     });
 
-    client.post<{ Params: { taskId: string } }>(`${base}/fail`, publicRoute('The task failed: why, the command and its output'), async (request) => {
+    const failRoute = publicRoute('The task failed: why, the command and its output', { 200: AfterTaskAnswer });
+    client.post<{ Params: { taskId: string } }>(`${base}/fail`, failRoute, async (request) => {
       const call = callOf(request);
       const task = await describe(call.taskId);
       const afterTask = task.context.options?.afterTask ?? 'reboot';

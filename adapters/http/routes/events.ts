@@ -3,6 +3,8 @@ import type { RouteModule } from '../context.ts';
 import { badRequest } from '../errors.ts';
 import { eventView, parseDate } from '../query.ts';
 import { dateQuery, doc, integer, object, pageQuery, text } from '../schemas.ts';
+import { replies } from '../response-schemas/index.ts';
+import { EventPage } from '../response-schemas/history-event.ts';
 
 interface EventQuery {
   stream?: string;
@@ -39,6 +41,7 @@ export const eventRoutes: RouteModule = (api, { brume }) => {
         order: { type: 'string', enum: ['oldest', 'newest'], description: 'oldest (default) or newest first' },
         limit: pageQuery.limit,
       }),
+      response: replies({ 200: EventPage }),
     },
   }, async (request) => {
     const query = request.query;

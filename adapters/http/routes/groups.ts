@@ -3,6 +3,8 @@ import { commandMetaOf, respond } from '../command.ts';
 import type { RouteModule } from '../context.ts';
 import { doc, idParams, ids, nullable, object, text } from '../schemas.ts';
 import { catalogRoutes } from './catalog.ts';
+import { commandReplies } from '../response-schemas/index.ts';
+import { GroupDetail, GroupPage } from '../response-schemas/group.ts';
 
 const groupCatalog = catalogRoutes({
   path: '/api/groups',
@@ -17,6 +19,7 @@ const groupCatalog = catalogRoutes({
   commands: (brume) => brume.commands.groups,
   list: listGroups,
   get: getGroup,
+  answers: { list: GroupPage, one: GroupDetail },
 });
 
 /** Groups: the catalog routes plus membership changes from the group's side. */
@@ -30,6 +33,7 @@ export const groupRoutes: RouteModule = (api, context) => {
       ...doc('groups', 'Add and remove members; hosts already in (or out) are skipped, so the request can be repeated'),
       params: idParams,
       body: object({ add: ids('host ids to add'), remove: ids('host ids to remove') }),
+      response: commandReplies(200, GroupDetail, { 404: 'no such group, or a host that does not exist' }),
     },
   }, async (request, reply) => {
     const outcome = await brume.commands.groups.changeMembers(commandMetaOf(request), request.params.id, request.body);

@@ -6,6 +6,8 @@ import { badRequest, notFound } from '../errors.ts';
 import type { RouteModule } from '../context.ts';
 import { parseDate } from '../query.ts';
 import { dateQuery, doc, idParams, object } from '../schemas.ts';
+import { replies } from '../response-schemas/index.ts';
+import { HostAsOf } from '../response-schemas/host.ts';
 
 /**
  * The store as it stood at a moment, for reading only: each stream is cut
@@ -45,6 +47,7 @@ export const hostHistoryRoutes: RouteModule = (api, { brume }) => {
       ...doc('hosts', 'A host as it was at a past moment (its stream folded up to then)'),
       params: idParams,
       querystring: object({ at: dateQuery('the moment') }, ['at']),
+      response: replies({ 200: HostAsOf }, { 404: 'no such host, or it was registered later' }),
     },
   }, async (request) => {
     const hostId = request.params.id;

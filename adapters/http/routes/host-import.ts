@@ -2,6 +2,8 @@ import { HttpError } from '../errors.ts';
 import { commandMetaOf, respond } from '../command.ts';
 import type { RouteModule } from '../context.ts';
 import { boolean, doc, object } from '../schemas.ts';
+import { replies } from '../response-schemas/index.ts';
+import { ImportReport } from '../response-schemas/host-import.ts';
 
 /** FOG host exports run to tens of thousands of lines; 20 MiB holds well over 100,000. */
 export const CSV_BODY_LIMIT = 20 * 1024 * 1024;
@@ -23,6 +25,10 @@ export const hostImportRoutes: RouteModule = (api, { brume }) => {
         allOrNothing: boolean('import nothing if any line is rejected'),
       }),
       body: { type: 'string', maxLength: CSV_BODY_LIMIT, description: 'the CSV file, as text/csv' },
+      response: replies(
+        { 200: ImportReport, 201: ImportReport },
+        { 409: 'an accepted line lost a race (its name or MAC was taken meanwhile): nothing was imported', 415: 'not text/csv' },
+      ),
     },
     preValidation: async (request) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();

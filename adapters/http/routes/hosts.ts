@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { MAC_ROLES } from '../../../core/hosts/host.ts';
 import type { Schema } from '../../database/schema.ts';
 import { bootStagesOf, getHost, listGroups, listHosts, listTasks } from '../../../projections/sql/queries.ts';
 import type { BootActivity } from '../../boot/boot-activity.ts';
@@ -7,8 +8,8 @@ import type { RouteModule } from '../context.ts';
 import { checkCursor, recentEvents } from '../query.ts';
 import { getById } from '../read-routes.ts';
 import { boolean, doc, id, idParams, ids, integer, nullable, object, pageQuery, text } from '../schemas.ts';
-
-const MAC_ROLES = ['primary', 'additional', 'pending'];
+import { commandReplies, noContent, replies } from '../response-schemas/index.ts';
+import { Host, HostDetail, HostPage } from '../response-schemas/host.ts';
 
 const macEntry = {
   anyOf: [
@@ -95,6 +96,7 @@ export const hostRoutes: RouteModule = (api, { brume }) => {
         deployedRevision: integer(1, 1_000_000_000, 'with deployedImageId: only hosts carrying this revision of it'),
         ...pageQuery,
       }),
+      response: replies({ 200: HostPage }),
     },
   }, async (request) => {
     const { q, groupId, deployedImageId, deployedRevision, limit, cursor } = request.query;
@@ -106,20 +108,29 @@ export const hostRoutes: RouteModule = (api, { brume }) => {
 
   api.post<{ Body: HostBody & { name: string; macs: unknown[] } }>('/api/hosts', {
     config: { access: 'hosts:write' },
-    schema: { ...doc('hosts', 'Register a host'), body: object(hostFields, ['name', 'macs']) },
+    schema: {
+      ...doc('hosts', 'Register a host'),
+      body: object(hostFields, ['name', 'macs']),
+      response: commandReplies(201, Host, { 404: 'an image or storage node it names does not exist' }),
+    },
   }, async (request, reply) => {
     const outcome = await brume.commands.hosts.register(commandMetaOf(request), request.body);
     return respond(brume, reply, outcome, { expects: 'hostId', status: 201, view, what: 'the host' });
   });
 
   getById(api, {
-    path: '/api/hosts', tag: 'hosts', summary: 'A host with its groups, its last 20 tasks and its recent history', what: 'host',
+    path: '/api/hosts', tag: 'hosts', summary: 'A host with its groups, its last 20 tasks and its recent history', what: 'host', answer: HostDetail,
     load: (hostId) => hostDetail(db, brume.bootActivity, hostId),
   });
 
   api.patch<{ Params: { id: string }; Body: HostBody }>('/api/hosts/:id', {
     config: { access: 'hosts:write' },
-    schema: { ...doc('hosts', 'Change some of a host\'s fields (send If-Match with the version you read)'), params: idParams, body: object(hostFields) },
+    schema: {
+      ...doc('hosts', 'Change some of a host\'s fields (send If-Match with the version you read)'),
+      params: idParams,
+      body: object(hostFields),
+      response: commandReplies(200, Host, { 404: 'no such host, or an image or storage node it names' }),
+    },
   }, async (request, reply) => {
     const outcome = await brume.commands.hosts.update(commandMetaOf(request), request.params.id, request.body);
     return respond(brume, reply, outcome, { expects: 'hostId', view, what: 'the host' });
@@ -127,7 +138,11 @@ export const hostRoutes: RouteModule = (api, { brume }) => {
 
   api.delete<{ Params: { id: string } }>('/api/hosts/:id', {
     config: { access: 'hosts:write' },
-    schema: { ...doc('hosts', 'Delete a host; it leaves its groups'), params: idParams },
+    schema: {
+      ...doc('hosts', 'Delete a host; it leaves its groups'),
+      params: idParams,
+      response: replies({ 204: noContent }, { 404: 'no such host', 409: 'a lost race (If-Match)' }),
+    },
   }, async (request, reply) => {
     const outcome = await brume.commands.hosts.remove(commandMetaOf(request), request.params.id);
     return respond(brume, reply, outcome, { expects: 'hostId', status: 204 });

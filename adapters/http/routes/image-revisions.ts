@@ -2,12 +2,18 @@ import type { RouteModule } from '../context.ts';
 import { commandMetaOf, respond } from '../command.ts';
 import { notFound } from '../errors.ts';
 import { doc, id, idParams, object } from '../schemas.ts';
+import { noContent, replies } from '../response-schemas/index.ts';
+import { ImageRevisionList } from '../response-schemas/image.ts';
 
 /** An image's captured revisions: list them, and delete old ones to free space. */
 export const imageRevisionRoutes: RouteModule = (api, { brume }) => {
   api.get<{ Params: { id: string } }>('/api/images/:id/revisions', {
     config: { access: 'read' },
-    schema: { ...doc('images', 'An image\'s captured revisions, oldest first, with size, digest and the capture that made each'), params: idParams },
+    schema: {
+      ...doc('images', 'An image\'s captured revisions, oldest first, with size, digest and the capture that made each'),
+      params: idParams,
+      response: replies({ 200: ImageRevisionList }, { 404: 'no such image' }),
+    },
   }, async (request) => {
     const found = await brume.commands.imaging.revisions(request.params.id);
     if (!found) throw notFound(`image ${request.params.id} does not exist`);
@@ -19,6 +25,7 @@ export const imageRevisionRoutes: RouteModule = (api, { brume }) => {
     schema: {
       ...doc('images', 'Delete an old revision and its files (never the current one, nor one a deploy in progress uses)'),
       params: object({ id: id(), revision: { type: 'integer', minimum: 1 } }, ['id', 'revision']),
+      response: replies({ 204: noContent }, { 404: 'no such image or revision', 409: 'the current revision, or one a deploy in progress uses' }),
     },
   }, async (request, reply) => {
     const { id: imageId, revision } = request.params;

@@ -2,6 +2,7 @@ import { IMAGE_TYPES } from '../../../core/images/image.ts';
 import { getImage, listImages } from '../../../projections/sql/queries.ts';
 import { catalogRoutes } from './catalog.ts';
 import { integer, nullable, text } from '../schemas.ts';
+import { Image, ImagePage } from '../response-schemas/image.ts';
 
 export const imageRoutes = catalogRoutes({
   path: '/api/images',
@@ -18,4 +19,5 @@ export const imageRoutes = catalogRoutes({
   commands: (brume) => brume.commands.images,
   list: listImages,
   get: getImage,
+  answers: { list: ImagePage, one: Image },
 });

@@ -2,6 +2,8 @@ import { listStorageNodes } from '../../../projections/sql/queries.ts';
 import type { Brume } from '../../runtime/brume.ts';
 import type { RouteModule } from '../context.ts';
 import { doc, object } from '../schemas.ts';
+import { replies } from '../response-schemas/index.ts';
+import { QueueList } from '../response-schemas/storage-node.ts';
 
 /** Host names of tasks, from the read model; a task it does not have yet makes it catch up once. */
 async function hostNamesOf(brume: Brume, taskIds: string[]): Promise<Map<string, string>> {
@@ -27,6 +29,7 @@ export const queueRoutes: RouteModule = (api, { brume }) => {
     schema: {
       ...doc('storage nodes', 'Each storage node\'s queue and brume\'s own (queueId default): slots held and clients waiting, in line order'),
       querystring: object({}),
+      response: replies({ 200: QueueList }),
     },
   }, async () => {
     const nodes = await listStorageNodes(brume.database.db);

@@ -1,6 +1,7 @@
 import { listStorageNodes } from '../../../projections/sql/queries.ts';
 import { catalogRoutes } from './catalog.ts';
 import { boolean, integer, nullable, text } from '../schemas.ts';
+import { StorageNode, StorageNodePage } from '../response-schemas/storage-node.ts';
 
 export const storageNodeRoutes = catalogRoutes({
   path: '/api/storage-nodes',
@@ -18,4 +19,5 @@ export const storageNodeRoutes = catalogRoutes({
   commands: (brume) => brume.commands.storageNodes,
   list: (db) => listStorageNodes(db),
   get: async (db, id) => (await listStorageNodes(db, id))[0],
+  answers: { list: StorageNodePage, one: StorageNode },
 });

@@ -8,6 +8,7 @@ import type { RouteModule } from '../context.ts';
 import { badRequest, HttpError } from '../errors.ts';
 import { eventView } from '../query.ts';
 import { doc, integer, object } from '../schemas.ts';
+import { replies } from '../response-schemas/index.ts';
 
 /** Live streams one server keeps open at once; one more is a 503. */
 export const MAX_STREAMS = 100;
@@ -340,6 +341,12 @@ export const streamRoutes: RouteModule = (api, { brume }) => {
     schema: {
       ...doc('history', 'Live events and task progress as Server-Sent Events (text/event-stream); resumes after Last-Event-ID'),
       querystring: object({ after: integer(0, Number.MAX_SAFE_INTEGER, 'start after this position (default: from now on)') }),
+      response: replies({
+        200: {
+          description: 'events brume (a HistoryEvent), progress (a StreamProgress), ready (a StreamPosition) and reset (a StreamReset)',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+      }, { 503: `the server already has ${MAX_STREAMS} live streams open` }),
     },
   }, async (request, reply) => {
     const from = await resumePoint(brume, request);

@@ -10,6 +10,10 @@ import type { RouteModule } from '../context.ts';
 import { checkCursor, parseDate } from '../query.ts';
 import { getById } from '../read-routes.ts';
 import { dateQuery, doc, id, idParams, nonEmpty, object, pageQuery, text } from '../schemas.ts';
+import { Pending } from '../response-schemas/error.ts';
+import { commandReplies, replies } from '../response-schemas/index.ts';
+import { ref } from '../response-schemas/schema-kit.ts';
+import { GroupRun, Task, TaskPage } from '../response-schemas/task.ts';
 
 const STATE_FILTERS = ['active', 'history', ...ACTIVE_TASK_STATUSES, ...FINISHED_TASK_STATUSES];
 
@@ -86,6 +90,7 @@ export const taskRoutes: RouteModule = (api, { brume }) => {
         to: dateQuery('created before'),
         ...pageQuery,
       }),
+      response: replies({ 200: TaskPage }),
     },
   }, async (request) => {
     const page = await listTasks(db, taskFilter(request.query));
@@ -103,6 +108,10 @@ export const taskRoutes: RouteModule = (api, { brume }) => {
         imageId: { type: ['string', 'null'], maxLength: 100, description: 'instead of the host\'s (or group\'s) image' },
         options: { type: 'object', description: '{ afterTask: reboot|shutdown|stay, wakeBefore: boolean }' },
       }, ['type']),
+      response: replies(
+        { 201: { anyOf: [ref(Task), ref(GroupRun)], description: 'the task (hostId), or the group run (groupId)' }, 202: Pending },
+        { 404: 'no such host, group or image', 409: 'the host already has an active task, or a rule the task breaks' },
+      ),
     },
   }, async (request, reply) => {
     const { hostId, groupId, ...task } = request.body;
@@ -117,7 +126,10 @@ export const taskRoutes: RouteModule = (api, { brume }) => {
     return respond(brume, reply, outcome, { expects: 'taskId', status: 201, view, what: 'the task' });
   });
 
-  getById(api, { path: '/api/tasks', tag: 'tasks', summary: 'A task with its state and progress', what: 'task', load: async (taskId) => withLive(await getTask(db, taskId)) });
+  getById(api, {
+    path: '/api/tasks', tag: 'tasks', summary: 'A task with its state and progress', what: 'task', answer: Task,
+    load: async (taskId) => withLive(await getTask(db, taskId)),
+  });
 
   api.post<{ Params: { id: string }; Body: { reason: string } }>('/api/tasks/:id/cancel', {
     config: { access: 'tasks:write' },
@@ -125,6 +137,7 @@ export const taskRoutes: RouteModule = (api, { brume }) => {
       ...doc('tasks', 'Cancel an active task; the reason goes into the history'),
       params: idParams,
       body: object({ reason: nonEmpty(1000, 'why the task is cancelled') }, ['reason']),
+      response: commandReplies(200, Task, { 404: 'no such task' }),
     },
   }, async (request, reply) => {
     const outcome = await brume.commands.tasks.cancel(commandMetaOf(request), request.params.id, request.body.reason);
@@ -133,7 +146,11 @@ export const taskRoutes: RouteModule = (api, { brume }) => {
 
   api.post<{ Params: { id: string } }>('/api/tasks/:id/replay', {
     config: { access: 'tasks:write' },
-    schema: { ...doc('tasks', 'Run a finished, failed or cancelled task again as a new task linked to it'), params: idParams },
+    schema: {
+      ...doc('tasks', 'Run a finished, failed or cancelled task again as a new task linked to it'),
+      params: idParams,
+      response: commandReplies(201, Task, { 404: 'no such task' }),
+    },
   }, async (request, reply) => {
     const outcome = await brume.commands.tasks.replay(commandMetaOf(request), request.params.id);
     return respond(brume, reply, outcome, { expects: 'replayOf', status: 201, view, what: 'the new task' });

@@ -4,6 +4,8 @@ import { commandMetaOf, valueOf } from '../command.ts';
 import { HttpError, notFound } from '../errors.ts';
 import type { RouteModule } from '../context.ts';
 import { doc, integer, nonEmpty, object } from '../schemas.ts';
+import { noContent, replies } from '../response-schemas/index.ts';
+import { ApiTokenList, IssuedToken } from '../response-schemas/user.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -14,6 +16,7 @@ export const tokenRoutes: RouteModule = (api, { brume }) => {
     schema: {
       ...doc('auth', 'Issue an API token for yourself; send it as "Authorization: Bearer <token>". The token is shown only in this answer.'),
       body: object({ name: nonEmpty(100, 'what the token is for'), expiresInDays: integer(1, 3650, 'lifetime; no expiry when absent') }, ['name']),
+      response: replies({ 201: IssuedToken }, { 409: 'this Idempotency-Key already issued a token (its secret is shown only once)' }),
     },
   }, async (request, reply) => {
     const user = userOf(request);
@@ -37,12 +40,15 @@ export const tokenRoutes: RouteModule = (api, { brume }) => {
 
   api.get('/api/tokens', {
     config: { access: 'authenticated' },
-    schema: doc('auth', 'Your API tokens: names, dates and whether they were revoked; never the secrets.'),
+    schema: { ...doc('auth', 'Your API tokens: names, dates and whether they were revoked; never the secrets.'), response: replies({ 200: ApiTokenList }) },
   }, async (request) => ({ items: await brume.credentials.listTokens(userOf(request).id) }));
 
   api.delete<{ Params: { id: string } }>('/api/tokens/:id', {
     config: { access: 'authenticated' },
-    schema: doc('auth', 'Revoke one of your API tokens (admins may revoke anyone\'s); it stops working at once.'),
+    schema: {
+      ...doc('auth', 'Revoke one of your API tokens (admins may revoke anyone\'s); it stops working at once.'),
+      response: replies({ 204: noContent }, { 404: 'no such live token of yours' }),
+    },
   }, async (request, reply) => {
     const user = userOf(request);
     const owner = await brume.credentials.revokeToken(request.params.id, user.role === 'admin' ? null : user.id);

@@ -9,6 +9,8 @@ import { notFound } from '../errors.ts';
 import type { RouteModule } from '../context.ts';
 import { getById } from '../read-routes.ts';
 import { boolean, doc, idParams, nonEmpty, object } from '../schemas.ts';
+import { commandReplies, replies } from '../response-schemas/index.ts';
+import { User, UserPage } from '../response-schemas/user.ts';
 
 const role = { type: 'string', enum: [...ROLES], description: 'admin, operator or auditor' };
 const password = nonEmpty(1024, 'at least 10 characters');
@@ -61,19 +63,20 @@ async function patchUser(brume: Brume, request: FastifyRequest<{ Params: { id: s
 export const userRoutes: RouteModule = (api, { brume }) => {
   api.get('/api/users', {
     config: { access: 'read' },
-    schema: { ...doc('users', 'List users (the history names actors by user id)'), querystring: object({}) },
+    schema: { ...doc('users', 'List users (the history names actors by user id)'), querystring: object({}), response: replies({ 200: UserPage }) },
   }, async () => {
     const items = await listUsers(brume.database.db);
     return { items, total: items.length, nextCursor: null };
   });
 
-  getById(api, { path: '/api/users', tag: 'users', summary: 'A user', what: 'user', load: (userId) => userView(brume, userId) });
+  getById(api, { path: '/api/users', tag: 'users', summary: 'A user', what: 'user', answer: User, load: (userId) => userView(brume, userId) });
 
   api.post<{ Body: { username: string; role: string; password: string } }>('/api/users', {
     config: { access: 'users:manage' },
     schema: {
       ...doc('users', 'Create a user'),
       body: object({ username: nonEmpty(64, 'lowercase letters, digits, dots, dashes, underscores'), role, password }, ['username', 'role', 'password']),
+      response: commandReplies(201, User, { 409: 'the username is taken' }),
     },
   }, async (request, reply) => {
     const outcome = await brume.commands.users.create(commandMetaOf(request), request.body);
@@ -86,6 +89,7 @@ export const userRoutes: RouteModule = (api, { brume }) => {
       ...doc('users', 'Change a user\'s role or password, or disable the account (which ends its sign-ins)'),
       params: idParams,
       body: object({ role, password, disabled: boolean('true disables the account and ends its sessions and tokens; false enables it again') }),
+      response: commandReplies(200, User, { 404: 'no such user' }),
     },
   }, (request, reply) => patchUser(brume, request, reply));
 };

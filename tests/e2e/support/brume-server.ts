@@ -143,6 +143,8 @@ export async function startBrume(options: BrumeServerOptions): Promise<BrumeServ
     BRUME_BOOT_SERVER_ADDRESS: address,
     BRUME_BOOT_FILES_DIR: bootFilesDir,
     BRUME_TFTP: options.tftp === false ? 'off' : 'on',
+    // Every API answer the suites receive is checked against its documented schema (a mismatch is a logged 500).
+    BRUME_STRICT_RESPONSES: 'true',
     ...options.env,
   };
   // The embedded database, always: a DATABASE_URL from the caller's shell points outside the namespace.

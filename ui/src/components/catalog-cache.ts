@@ -1,19 +1,20 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { apiGet, type Page } from '../api.ts';
-import type { Group, Image, StorageNode, TaskType } from './registry-types.ts';
+import { apiGet } from '../api.ts';
 
 /**
  * The small lists every registry page needs to name things (an image's name
  * for a host's imageId, the groups to pick from): read once, shared by all
  * pages, read again after a page changes one (`invalidateCatalog`).
  */
-interface Catalogs {
-  images: Image;
-  groups: Group;
-  'storage-nodes': StorageNode;
-  'task-types': TaskType;
-}
-type Kind = keyof Catalogs;
+const LISTS = {
+  images: () => apiGet('/api/images'),
+  groups: () => apiGet('/api/groups'),
+  'storage-nodes': () => apiGet('/api/storage-nodes'),
+  'task-types': () => apiGet('/api/task-types'),
+};
+type Kind = keyof typeof LISTS;
+/** An item of each list, as the API answers it. */
+type Catalogs = { [K in Kind]: Awaited<ReturnType<(typeof LISTS)[K]>>['items'][number] };
 
 const cache = new Map<Kind, Promise<unknown[]>>();
 const listeners = new Set<() => void>();
@@ -21,7 +22,7 @@ const listeners = new Set<() => void>();
 function load<K extends Kind>(kind: K): Promise<Catalogs[K][]> {
   let pending = cache.get(kind);
   if (!pending) {
-    pending = apiGet<Page<Catalogs[K]>>(`/api/${kind}`).then((page) => page.items);
+    pending = LISTS[kind]().then((page) => page.items);
     pending.catch(() => cache.delete(kind));
     cache.set(kind, pending);
   }

@@ -24,14 +24,14 @@ export function EntityMissing({ section, sectionTitle, what, error, note = '' }:
 }
 
 /** Deleting the entity of a detail page: DELETE with If-Match, then back to its list; the API's refusal is kept to show. */
-export function useEntityDelete(section: string, onDeleted?: () => void) {
+export function useEntityDelete(section: 'groups' | 'images' | 'storage-nodes', onDeleted?: () => void) {
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<unknown>(null);
   async function remove(entity: { id: string; version: number }): Promise<void> {
     setDeleting(true);
     setDeleteError(null);
     try {
-      await api('DELETE', `/api/${section}/${encodeURIComponent(entity.id)}`, { headers: { 'if-match': `"${entity.version}"` } });
+      await api('DELETE', `/api/${section}/{id}`, { params: { id: entity.id }, headers: { 'if-match': `"${entity.version}"` } });
       onDeleted?.();
       navigate(href(section));
     } catch (caught) {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { api, type Answer } from '../api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { FieldError, fieldProps, focusField } from './field-error.tsx';
 
@@ -22,6 +22,10 @@ export interface EntityField {
 
 type Value = string | boolean;
 type Entity = { id: string; version: number };
+/** The catalog resources (adapters/http/routes/catalog.ts), by their list path. */
+export type CatalogPath = '/api/images' | '/api/groups' | '/api/storage-nodes';
+/** One image, group or storage node as its create and change commands answer it. */
+export type CatalogEntity = Answer<CatalogPath, 'POST'>;
 const fieldOf = (entity: Entity, name: string): unknown => (entity as unknown as Record<string, unknown>)[name];
 
 function draftOf(fields: EntityField[], entity: Entity | undefined): Record<string, Value> {
@@ -63,13 +67,13 @@ export function entityBody(fields: EntityField[], draft: Record<string, Value>, 
  * @example
  * <EntityForm form="image" path="/api/images" what="image" fields={IMAGE_FIELDS} onSaved={(i) => navigate(href('images', i.id))} onCancel={back} />
  */
-export function EntityForm<T extends Entity>({ form, path, what, fields, entity, onSaved, onCancel, onReload }: {
+export function EntityForm({ form, path, what, fields, entity, onSaved, onCancel, onReload }: {
   form: string;
-  path: string;
+  path: CatalogPath;
   what: string;
   fields: EntityField[];
-  entity?: T;
-  onSaved: (saved: T) => void;
+  entity?: Entity;
+  onSaved: (saved: CatalogEntity) => void;
   onCancel: () => void;
   onReload?: () => void;
 }) {
@@ -90,8 +94,8 @@ export function EntityForm<T extends Entity>({ form, path, what, fields, entity,
     setBusy(true);
     try {
       const saved = entity
-        ? await api<T>('PATCH', `${path}/${encodeURIComponent(entity.id)}`, { body, headers: { 'if-match': `"${entity.version}"` } })
-        : await api<T>('POST', path, { body });
+        ? await api('PATCH', `${path}/{id}`, { params: { id: entity.id }, body, headers: { 'if-match': `"${entity.version}"` } })
+        : await api('POST', path, { body });
       onSaved(saved);
     } catch (caught) {
       setError(caught);

@@ -13,18 +13,15 @@ interface Option extends Picked {
   detail: string;
 }
 
-interface HostHit { id: string; name: string; primaryMac: string | null; ip: string | null }
-interface GroupHit { id: string; name: string; memberCount: number; imageId: string | null }
-
 const SHOWN = 8;
 
 /** Hosts are searched by the API (name, MAC, IP); groups are few and filtered here. */
 async function search(kind: PickerKind, text: string): Promise<Option[]> {
   if (kind === 'host') {
-    const page = await apiGet<{ items: HostHit[] }>('/api/hosts', { q: text.trim() || undefined, limit: SHOWN });
+    const page = await apiGet('/api/hosts', { query: { q: text.trim() || undefined, limit: SHOWN } });
     return page.items.map((h) => ({ id: h.id, name: h.name, detail: [h.primaryMac, h.ip].filter(Boolean).join(' · ') }));
   }
-  const all = await apiGet<{ items: GroupHit[] }>('/api/groups');
+  const all = await apiGet('/api/groups');
   const needle = text.trim().toLowerCase();
   return all.items
     .filter((g) => !needle || g.name.toLowerCase().includes(needle))

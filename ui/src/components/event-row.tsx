@@ -1,24 +1,11 @@
 import { href } from '../router.ts';
 import { routeWithQuery } from './filters-bar.tsx';
 import { formatBytes, When } from './time-and-size.tsx';
+import type { HistoryEvent } from './registry-types.ts';
 import { Actor } from './user-names.tsx';
 
 /** An event as GET /api/events answers it. */
-export interface HistoryEvent {
-  position: number;
-  type: string;
-  streamId: string;
-  streamType: string;
-  version: number;
-  data: Record<string, unknown>;
-  schemaVersion: number;
-  actor: string;
-  commandId: string;
-  correlationId: string;
-  causationId: string | null;
-  reason?: string;
-  occurredAt: string;
-}
+export type { HistoryEvent };
 
 const IDS = new Set(['id', 'hostId', 'taskId', 'groupId', 'imageId', 'userId', 'storageNodeId', 'runId', 'groupRunId']);
 

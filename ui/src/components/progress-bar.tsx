@@ -1,14 +1,9 @@
+import type { TaskProgress } from './registry-types.ts';
 import { formatBytes, formatDuration } from './time-and-size.tsx';
 
-/** What a bar shows: the figures a client reports (live or from the last TaskProgressed). */
-export interface ProgressFigures {
-  percent: number;
-  bytesDone?: number;
-  bytesTotal?: number;
-  rateBytesPerSecond?: number;
-  etaSeconds?: number | null;
-  partition?: string | null;
-}
+/** What a bar shows: the figures a client reports (a task's progress, or the live feed's latest report). */
+export type ProgressFigures = Pick<TaskProgress, 'percent'>
+  & Partial<Pick<TaskProgress, 'bytesDone' | 'bytesTotal' | 'rateBytesPerSecond' | 'etaSeconds' | 'partition'>>;
 
 /**
  * "25.0%", "41 MB/s", "3 min 10 s left", "partition sda2", "2.1 GB of 8.4 GB": the

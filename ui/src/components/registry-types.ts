@@ -1,165 +1,48 @@
+import type { components } from '../generated/api-schema.ts';
+
 /**
- * What the registry routes answer (adapters/http/routes/{hosts,groups,images,
- * image-revisions,storage-nodes,tasks,events}.ts; projections/sql/queries.ts).
- * Dates arrive as ISO strings.
+ * What the API answers, by the names its OpenAPI document gives them
+ * (adapters/http/response-schemas): generated, never written by hand, so a
+ * field the UI reads is one the API sends. Dates arrive as ISO strings.
  */
+type Schemas = components['schemas'];
 
-export type MacRole = 'primary' | 'additional' | 'pending';
+export type HostMac = Schemas['HostMac'];
+export type MacRole = HostMac['role'];
+export type Inventory = Schemas['Inventory'];
+export type Host = Schemas['Host'];
+export type HostPage = Schemas['HostPage'];
+export type HostDetail = Schemas['HostDetail'];
+export type HostAsOf = Schemas['HostAsOf'];
+export type BootStage = Schemas['BootStage'];
+export type BootSighting = Schemas['BootSighting'];
 
-export interface HostMac {
-  mac: string;
-  role: MacRole;
-  ignoreForImaging: boolean;
-}
+export type Task = Schemas['Task'];
+export type TaskStatus = Schemas['TaskStatus'];
+export type TaskProgress = Schemas['TaskProgress'];
+export type TaskPage = Schemas['TaskPage'];
+export type GroupRun = Schemas['GroupRun'];
+export type TaskType = Schemas['TaskType'];
 
-export interface Deployed {
-  imageId: string;
-  revision: number | null;
-  at: string | null;
-}
+export type HistoryEvent = Schemas['HistoryEvent'];
+export type EventPage = Schemas['EventPage'];
 
-export interface Host {
-  id: string;
-  name: string;
-  description: string;
-  primaryMac: string;
-  macs: HostMac[];
-  ip: string | null;
-  imageId: string | null;
-  storageNodeId: string | null;
-  site: string | null;
-  groupIds: string[];
-  inventory: Record<string, string | number | string[] | null> | null;
-  activeTaskId: string | null;
-  lastTaskId: string | null;
-  deployed: Deployed | null;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
+export type Group = Schemas['Group'];
+export type GroupDetail = Schemas['GroupDetail'];
 
-export interface BootStage {
-  mac: string;
-  stage: string;
-  at: string;
-  detail: Record<string, string>;
-}
+export type Image = Schemas['Image'];
+export type ImageRevision = Schemas['ImageRevision'];
+export type ImageRevisionList = Schemas['ImageRevisionList'];
 
-export interface TaskProgress {
-  bytesDone: number;
-  bytesTotal: number;
-  rateBytesPerSecond: number | null;
-  partition: string | null;
-  percent: number;
-  etaSeconds?: number | null;
-}
+export type StorageNode = Schemas['StorageNode'];
+export type Queue = Schemas['Queue'];
 
-export interface Task {
-  id: string;
-  hostId: string;
-  hostName: string;
-  typeId: number;
-  typeName: string;
-  state: 'queued' | 'checked-in' | 'in-progress' | 'complete' | 'failed' | 'cancelled';
-  imageId: string | null;
-  storageNodeId: string | null;
-  groupRunId: string | null;
-  replayOf: string | null;
-  createdBy: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  imageRevision: number | null;
-  progress: TaskProgress | null;
-  reason: string | null;
-  version: number;
-}
+export type User = Schemas['User'];
+export type Role = Schemas['Role'];
+export type SessionUser = Schemas['SessionUser'];
 
-/** An event as GET /api/events answers it, with loosely typed data for the one-line summaries (event-row.tsx has the strict one). */
-export interface HistoryEvent {
-  position: number;
-  type: string;
-  streamId: string;
-  streamType: string;
-  version: number;
-  data: Record<string, any>;
-  actor: string;
-  correlationId: string;
-  causationId: string | null;
-  reason?: string;
-  occurredAt: string;
-}
+export type ImportReport = Schemas['ImportReport'];
 
-export interface HostDetail extends Host {
-  groups: { id: string; name: string }[];
-  tasks: Task[];
-  bootStages: BootStage[];
-  history: HistoryEvent[];
-}
-
-export interface Group {
-  id: string;
-  name: string;
-  description: string;
-  imageId: string | null;
-  memberCount: number;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-  memberIds?: string[];
-}
-
-export interface Image {
-  id: string;
-  name: string;
-  description: string;
-  type: string;
-  os: string;
-  compression: number;
-  currentRevision: number | null;
-  sizeBytes: number | null;
-  sha256: string | null;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
-
-export interface ImageRevision {
-  revision: number;
-  sizeBytes: number;
-  sha256: string;
-  capturedByTaskId: string | null;
-}
-
-export interface StorageNode {
-  id: string;
-  name: string;
-  address: string;
-  maxClients: number;
-  master: boolean;
-  site: string | null;
-  enabled: boolean;
-  slotsUsed: number;
-  slotsFree: number;
-  waiting: number;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
-
-export interface TaskType {
-  id: number;
-  slug: string;
-  name: string;
-  kind: string;
-  access: 'host' | 'group' | 'both';
-  direction: 'down' | 'up' | null;
-  basic: boolean;
-  description: string;
-}
-
-export interface ImportReport {
-  dryRun: boolean;
-  imported: { line: number; hostId: string; name: string; mac: string }[];
-  rejected: { line: number; reason: string }[];
-}
+/** The data of /api/stream's events (live.ts). */
+export type LiveProgress = Schemas['LiveProgress'];
+export type StreamProgress = Schemas['StreamProgress'];

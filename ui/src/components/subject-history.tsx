@@ -7,7 +7,7 @@ import { useCatalog } from './catalog-cache.ts';
 import { useUserNames } from './user-names.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { formatBytes } from './format-bytes.ts';
-import type { HistoryEvent, HostMac } from './registry-types.ts';
+import type { EventPage, HistoryEvent, HostMac } from './registry-types.ts';
 import { RelativeTime } from './relative-time.tsx';
 
 /** Names to show instead of ids in event summaries. */
@@ -52,7 +52,8 @@ const taskLink = (taskId: unknown, label: ComponentChildren = 'task') =>
  * // "changed ip from none to 192.0.2.9"
  */
 export function summariseEvent(event: HistoryEvent, names: EventNames, subject = ''): ComponentChildren {
-  const d = event.data;
+  // An event's data depends on its type (the API documents it as an open object): read loosely, per type below.
+  const d = event.data as Record<string, any>;
   const catalog = /^(Group|Image|StorageNode)(Created|Updated|Deleted)$/.exec(event.type);
   if (catalog) {
     if (catalog[2] === 'Created') return <>created <strong>{d.name}</strong></>;
@@ -174,7 +175,7 @@ export function EventTable({ events, names, caption, subject }: { events: Histor
  */
 export function SubjectHistory({ subject, recent, label }: { subject: string; recent?: HistoryEvent[] | undefined; label: string }) {
   const names = useEventNames();
-  const [full, setFull] = useState<{ events: HistoryEvent[]; nextAfter: number | null } | null>(null);
+  const [full, setFull] = useState<Pick<EventPage, 'events' | 'nextAfter'> | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   // Without recent events to start from, the history opens at its beginning.
@@ -184,9 +185,7 @@ export function SubjectHistory({ subject, recent, label }: { subject: string; re
     setBusy(true);
     setError(null);
     try {
-      const page = await apiGet<{ events: HistoryEvent[]; nextAfter: number | null }>('/api/events', {
-        subject, limit: 200, after: full?.nextAfter ?? undefined,
-      });
+      const page = await apiGet('/api/events', { query: { subject, limit: 200, after: full?.nextAfter ?? undefined } });
       setFull((f) => ({ events: [...(f?.events ?? []), ...page.events], nextAfter: page.nextAfter }));
     } catch (caught) {
       setError(caught);

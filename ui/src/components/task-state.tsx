@@ -1,19 +1,11 @@
+import type { TaskProgress, TaskStatus } from './registry-types.ts';
 import { formatBytes, formatDuration } from './time-and-size.tsx';
 
-export type TaskStatus = 'queued' | 'checked-in' | 'in-progress' | 'complete' | 'failed' | 'cancelled';
+export type { TaskStatus };
 export const ACTIVE_STATES: TaskStatus[] = ['queued', 'checked-in', 'in-progress'];
 export const FINISHED_STATES: TaskStatus[] = ['complete', 'failed', 'cancelled'];
 export const isActive = (state: string): boolean => (ACTIVE_STATES as string[]).includes(state);
 
-export interface TaskProgressView {
-  bytesDone: number;
-  bytesTotal: number;
-  rateBytesPerSecond: number;
-  partition: string | null;
-  percent: number;
-  etaSeconds?: number | null;
-  live?: boolean;
-}
 
 /** A task's state as a word with a colour and a shape (never colour alone). */
 export function TaskStateBadge({ state }: { state: string }) {
@@ -22,7 +14,7 @@ export function TaskStateBadge({ state }: { state: string }) {
 }
 
 /** A progress bar with its figures; the bar is a <progress> so assistive technology reads the percentage. */
-export function TaskProgressBar({ progress, compact = false, stopped = false }: { progress: TaskProgressView | null; compact?: boolean; stopped?: boolean }) {
+export function TaskProgressBar({ progress, compact = false, stopped = false }: { progress: TaskProgress | null; compact?: boolean; stopped?: boolean }) {
   if (!progress) return null;
   if (stopped) {
     return (

@@ -1,20 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { apiGet } from '../api.ts';
 import { FieldMessage } from './form-feedback.tsx';
+import type { TaskType } from './registry-types.ts';
 
 /** One entry of FOG's task catalogue as GET /api/task-types answers it. */
-export interface TaskType {
-  id: number;
-  slug: string;
-  name: string;
-  kind: 'imaging' | 'boot-environment' | 'server-side';
-  access: 'host' | 'group' | 'both';
-  direction: 'down' | 'up' | null;
-  multicast: boolean;
-  basic: boolean;
-  debug: boolean;
-  description: string;
-}
+export type { TaskType };
 
 export type TaskTarget = 'host' | 'group';
 
@@ -22,7 +12,7 @@ let catalogue: Promise<TaskType[]> | null = null;
 
 /** The catalogue never changes while the server runs: fetched once per page load. */
 export function loadTaskTypes(): Promise<TaskType[]> {
-  catalogue ??= apiGet<{ items: TaskType[] }>('/api/task-types').then((answer) => answer.items, (error) => {
+  catalogue ??= apiGet('/api/task-types').then((answer) => answer.items, (error) => {
     catalogue = null;
     throw error;
   });

@@ -1,20 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import { apiGet } from '../api.ts';
+import type { User } from './registry-types.ts';
 
-export interface UserRow {
-  id: string;
-  username: string;
-  role: 'admin' | 'operator' | 'auditor';
-  disabled: boolean;
-  createdAt: string;
-}
+/** A user as GET /api/users lists it. */
+export type UserRow = User;
 
 /** The history names actors by user id; this turns them back into names (every role may list users). */
 export function useUserNames(): { users: UserRow[]; nameOf: (actor: string | null | undefined) => string } {
   const [users, setUsers] = useState<UserRow[]>([]);
   useEffect(() => {
     let live = true;
-    apiGet<{ items: UserRow[] }>('/api/users').then((answer) => { if (live) setUsers(answer.items); }, () => undefined);
+    apiGet('/api/users').then((answer) => { if (live) setUsers(answer.items); }, () => undefined);
     return () => { live = false; };
   }, []);
   const byId = new Map(users.map((u) => [u.id, u.username]));

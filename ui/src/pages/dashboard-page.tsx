@@ -1,50 +1,15 @@
 import type { ComponentChildren } from 'preact';
-import { apiGet, type Page } from '../api.ts';
+import { apiGet } from '../api.ts';
 import { messageOf } from '../components/error-message.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
-import { ProgressBar, type ProgressFigures } from '../components/progress-bar.tsx';
+import { ProgressBar } from '../components/progress-bar.tsx';
+import type { BootSighting } from '../components/registry-types.ts';
 import { RelativeTime } from '../components/relative-time.tsx';
 import { TaskStateBadge } from '../components/task-state.tsx';
 import { useResource, type Resource } from '../components/use-resource.ts';
 import { useLive, useLiveRefresh, type LiveEvent, type LiveState } from '../live.ts';
 import { href } from '../router.ts';
 import type { PageProps } from './index.ts';
-
-interface TaskRow {
-  id: string;
-  hostId: string;
-  hostName: string;
-  typeName: string;
-  state: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  progress: ProgressFigures | null;
-  reason: string | null;
-}
-
-interface QueueEntry {
-  taskId: string;
-  hostId: string | null;
-  hostName: string | null;
-}
-
-interface Queue {
-  queueId: string;
-  name: string;
-  maxClients: number;
-  enabled: boolean;
-  active: (QueueEntry & { since: string | null })[];
-  waiting: (QueueEntry & { checkedInAt: string; position: number })[];
-}
-
-interface BootSighting {
-  mac: string;
-  stage: string;
-  at: string;
-  detail: Record<string, string>;
-  host: { id: string; name: string } | null;
-}
 
 const ACTIVE_LIMIT = 100;
 const DAY_MS = 86_400_000;
@@ -131,7 +96,7 @@ const waitingText: Record<string, string> = {
 };
 
 function ActiveTasks({ progress }: { progress: LiveState['progress'] }) {
-  const tasks = useResource(() => apiGet<Page<TaskRow>>('/api/tasks', { state: 'active', limit: ACTIVE_LIMIT }), 'active');
+  const tasks = useResource(() => apiGet('/api/tasks', { query: { state: 'active', limit: ACTIVE_LIMIT } }), 'active');
   useLiveRefresh(isTaskEvent, tasks.reload);
   const items = [...(tasks.data?.items ?? [])].sort((a, b) =>
     (STATE_ORDER[a.state] ?? 9) - (STATE_ORDER[b.state] ?? 9) || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -162,7 +127,7 @@ function ActiveTasks({ progress }: { progress: LiveState['progress'] }) {
 }
 
 function Queues() {
-  const queues = useResource(() => apiGet<{ items: Queue[] }>('/api/queues'), 'queues');
+  const queues = useResource(() => apiGet('/api/queues'), 'queues');
   useLiveRefresh(isQueueEvent, queues.reload);
   const items = queues.data?.items ?? [];
   const waiting = items.reduce((n, q) => n + q.waiting.length, 0);
@@ -206,7 +171,7 @@ function Queues() {
 }
 
 function RecentFailures() {
-  const failed = useResource(() => apiGet<Page<TaskRow>>('/api/tasks', { state: 'failed', limit: 50 }), 'failed', { refreshMs: 60_000 });
+  const failed = useResource(() => apiGet('/api/tasks', { query: { state: 'failed', limit: 50 } }), 'failed', { refreshMs: 60_000 });
   useLiveRefresh(['TaskFailed'], failed.reload);
   const since = Date.now() - DAY_MS;
   const items = (failed.data?.items ?? []).filter((t) => t.finishedAt !== null && Date.parse(t.finishedAt) >= since)
@@ -254,7 +219,7 @@ function machinesOf(sightings: BootSighting[]): Machine[] {
 }
 
 function BootActivity() {
-  const activity = useResource(() => apiGet<{ items: BootSighting[] }>('/api/boot/activity', { limit: 500 }), 'boot', { refreshMs: 30_000 });
+  const activity = useResource(() => apiGet('/api/boot/activity', { query: { limit: 500 } }), 'boot', { refreshMs: 30_000 });
   useLiveRefresh((e) => e.type === 'BootStageObserved', activity.reload, 2000);
   const machines = machinesOf(activity.data?.items ?? []);
   return (

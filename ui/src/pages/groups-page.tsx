@@ -1,6 +1,6 @@
 import { EntityMissing, useEntityDelete } from '../components/entity-detail.tsx';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, apiGet, type Page } from '../api.ts';
+import { api, apiGet } from '../api.ts';
 import { invalidateCatalog, useCatalog, useNames } from '../components/catalog-cache.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { CursorPager, useCursorPages } from '../components/cursor-pager.tsx';
@@ -11,7 +11,7 @@ import { FieldError, fieldProps } from '../components/field-error.tsx';
 import { formatCount } from '../components/format-bytes.ts';
 import { NotAllowed } from '../components/not-allowed.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
-import type { Group, HistoryEvent, Host, Task } from '../components/registry-types.ts';
+import type { Group, GroupRun, Host } from '../components/registry-types.ts';
 import { RelativeTime } from '../components/relative-time.tsx';
 import { ActorName, SubjectHistory } from '../components/subject-history.tsx';
 import { useResource } from '../components/use-resource.ts';
@@ -51,7 +51,7 @@ function NewGroup() {
       <p class="crumbs"><a href={href('groups')}>Groups</a> /</p>
       <PageHeading title="New group" />
       {!session.can('catalog:write') ? <NotAllowed what="create groups" /> : images === undefined ? <p class="muted">Loading…</p> : (
-        <EntityForm<Group> form="group" path="/api/groups" what="group" fields={fields}
+        <EntityForm form="group" path="/api/groups" what="group" fields={fields}
           onSaved={(g) => { invalidateCatalog('groups'); navigate(href('groups', g.id)); }} onCancel={() => navigate(href('groups'))} />
       )}
     </section>
@@ -60,7 +60,7 @@ function NewGroup() {
 
 function GroupList() {
   const session = useSession();
-  const groups = useResource(() => apiGet<Page<Group>>('/api/groups'), 'groups', { refreshMs: 30_000 });
+  const groups = useResource(() => apiGet('/api/groups'), 'groups', { refreshMs: 30_000 });
   const images = useNames('images');
   return (
     <section>
@@ -86,7 +86,7 @@ function GroupList() {
 
 function GroupDetail({ groupId, editing }: { groupId: string; editing: boolean }) {
   const session = useSession();
-  const group = useResource(() => apiGet<Group>(`/api/groups/${encodeURIComponent(groupId)}`), groupId, { refreshMs: editing ? undefined : 30_000 });
+  const group = useResource(() => apiGet('/api/groups/{id}', { params: { id: groupId } }), groupId, { refreshMs: editing ? undefined : 30_000 });
   const fields = useGroupFields();
   const images = useNames('images');
   const { deleting, deleteError, remove: removeEntity, clearDeleteError } = useEntityDelete('groups', () => invalidateCatalog('groups'));
@@ -102,7 +102,7 @@ function GroupDetail({ groupId, editing }: { groupId: string; editing: boolean }
         <p class="crumbs"><a href={href('groups')}>Groups</a> / <a href={href('groups', g.id)}>{g.name}</a> /</p>
         <PageHeading title={`Edit ${g.name}`} />
         {mayWrite ? (
-          <EntityForm<Group> key={g.version} form="group" path="/api/groups" what="group" fields={fields} entity={g}
+          <EntityForm key={g.version} form="group" path="/api/groups" what="group" fields={fields} entity={g}
             onReload={() => void group.reload()}
             onSaved={() => { invalidateCatalog('groups'); void group.reload(); navigate(href('groups', g.id)); }}
             onCancel={() => navigate(href('groups', g.id))} />
@@ -152,13 +152,6 @@ function GroupDetail({ groupId, editing }: { groupId: string; editing: boolean }
   );
 }
 
-interface GroupRun {
-  runId: string;
-  groupId: string;
-  tasks: Task[];
-  skipped: { hostId: string; reason: string }[];
-}
-
 const FORM = 'group-task';
 
 /** POST /api/tasks with groupId: one task per member; members that cannot take it are listed with the reason. */
@@ -182,7 +175,8 @@ function GroupTaskForm({ group, onStarted }: { group: Group; onStarted: () => vo
     try {
       const body: Record<string, unknown> = { type, groupId: group.id, options: { wakeBefore, afterTask } };
       if (imageId) body.imageId = imageId;
-      setRun(await api<GroupRun>('POST', '/api/tasks', { body }));
+      const answer = await api('POST', '/api/tasks', { body });
+      if ('runId' in answer) setRun(answer);
       onStarted();
     } catch (caught) {
       setError(caught);
@@ -248,7 +242,7 @@ function Members({ group, onChanged, mayChange }: { group: Group; onChanged: () 
   const [busy, setBusy] = useState<string | null>(null);
   useEffect(() => { const t = setTimeout(() => setDebounced(query.trim()), 150); return () => clearTimeout(t); }, [query]);
   const members = useResource(
-    () => apiGet<Page<Host>>('/api/hosts', { groupId: group.id, q: debounced || undefined, limit: MEMBERS_PER_PAGE, cursor: pages.cursor ?? undefined }),
+    () => apiGet('/api/hosts', { query: { groupId: group.id, q: debounced || undefined, limit: MEMBERS_PER_PAGE, cursor: pages.cursor ?? undefined } }),
     `${group.id} ${debounced} ${pages.cursor}`, { keepPrevious: true },
   );
   const images = useNames('images');
@@ -257,7 +251,7 @@ function Members({ group, onChanged, mayChange }: { group: Group; onChanged: () 
     setBusy(hostId);
     setError(null);
     try {
-      await api('POST', `/api/groups/${encodeURIComponent(group.id)}/members`, { body: { [action]: [hostId] } });
+      await api('POST', '/api/groups/{id}/members', { params: { id: group.id }, body: { [action]: [hostId] } });
       invalidateCatalog('groups');
       onChanged();
       await members.reload();
@@ -314,7 +308,7 @@ function AddMembers({ group, busy, onAdd }: { group: Group; busy: string | null;
     if (!q) { setFound(null); return undefined; }
     const ticket = ++latest.current;
     const timer = setTimeout(() => {
-      apiGet<Page<Host>>('/api/hosts', { q, limit: 8 }).then((p) => { if (ticket === latest.current) setFound(p.items); }, () => undefined);
+      apiGet('/api/hosts', { query: { q, limit: 8 } }).then((p) => { if (ticket === latest.current) setFound(p.items); }, () => undefined);
     }, 150);
     return () => clearTimeout(timer);
   }, [query, busy]);
@@ -347,7 +341,7 @@ function GroupRuns({ groupId, generation }: { groupId: string; generation: numbe
   const types = useCatalog('task-types');
   const { nameOf } = useUserNames();
   const runs = useResource(
-    () => apiGet<{ events: HistoryEvent[]; nextAfter: number | null }>('/api/events', { subject: `group-${groupId}`, type: 'GroupTaskRunStarted', limit: 500 }),
+    () => apiGet('/api/events', { query: { subject: `group-${groupId}`, type: 'GroupTaskRunStarted', limit: 500 } }),
     `${groupId} ${generation}`, { refreshMs: 30_000, keepPrevious: true },
   );
   const events = [...(runs.data?.events ?? [])].reverse();
@@ -360,23 +354,23 @@ function GroupRuns({ groupId, generation }: { groupId: string; generation: numbe
         <table class="table stack runs">
           <thead><tr><th>When</th><th>Task</th><th class="col-count">Tasks</th><th class="col-count">Skipped</th><th>Who</th></tr></thead>
           <tbody>
-            {events.map((e) => (
+            {events.map((e) => ({ e, d: e.data as Record<string, any> })).map(({ e, d }) => (
               <tr key={e.position}>
                 <td data-label="When"><RelativeTime value={e.occurredAt} /></td>
-                <td data-label="Task">{typeName(e.data.typeId)}</td>
+                <td data-label="Task">{typeName(d.typeId)}</td>
                 <td data-label="Tasks" class="num">
                   <details>
-                    <summary>{formatCount(e.data.tasks?.length ?? 0)}</summary>
-                    <ul class="plain">{(e.data.tasks as { taskId: string; hostId: string }[]).map((t) => (
+                    <summary>{formatCount(d.tasks?.length ?? 0)}</summary>
+                    <ul class="plain">{(d.tasks as { taskId: string; hostId: string }[]).map((t) => (
                       <li key={t.taskId}><a href={href('tasks', t.taskId)}>task</a> on <a href={href('hosts', t.hostId)}>host</a></li>
                     ))}</ul>
                   </details>
                 </td>
                 <td data-label="Skipped" class="wrap">
-                  {(e.data.skipped?.length ?? 0) === 0 ? <span class="muted">none</span> : (
+                  {(d.skipped?.length ?? 0) === 0 ? <span class="muted">none</span> : (
                     <details>
-                      <summary>{formatCount(e.data.skipped.length)}</summary>
-                      <ul class="plain">{(e.data.skipped as { hostId: string; reason: string }[]).map((s) => <li key={s.hostId}>{s.reason}</li>)}</ul>
+                      <summary>{formatCount(d.skipped.length)}</summary>
+                      <ul class="plain">{(d.skipped as { hostId: string; reason: string }[]).map((s) => <li key={s.hostId}>{s.reason}</li>)}</ul>
                     </details>
                   )}
                 </td>

@@ -3,6 +3,7 @@ import { ApiError, apiGet } from '../api.ts';
 import { href } from '../router.ts';
 import { EntityPicker, type Picked } from '../components/entity-picker.tsx';
 import { EventRow, IdText, type HistoryEvent } from '../components/event-row.tsx';
+import type { Host, HostAsOf, HostMac } from '../components/registry-types.ts';
 import { FiltersBar, goTo, routeWithQuery } from '../components/filters-bar.tsx';
 import { fieldMessage, FieldMessage, FormMessage, invalidProps } from '../components/form-feedback.tsx';
 import { fromLocalInput, toLocalInput, When } from '../components/time-and-size.tsx';
@@ -70,7 +71,7 @@ function EventLog({ query }: { query: URLSearchParams }) {
     const mine = ++ticket.current;
     setLoading(true);
     const paging = order === 'newest' ? { order, before: cursor } : { after: cursor };
-    apiGet<{ events: HistoryEvent[]; nextAfter: number | null; nextBefore?: number | null }>('/api/events', { ...apiQuery(filters), limit: PAGE_SIZE, ...paging }).then(
+    apiGet('/api/events', { query: { ...apiQuery(filters), limit: PAGE_SIZE, ...paging } }).then(
       (answer) => {
         if (mine !== ticket.current) return;
         setEvents((known) => (cursor === undefined ? answer.events : [...(known ?? []), ...answer.events]));
@@ -200,7 +201,7 @@ function CausedTask({ created, correlationId, nameOf }: { created: HistoryEvent;
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     if (!open || later) return;
-    apiGet<{ events: HistoryEvent[] }>('/api/events', { subject: `task-${taskId}`, limit: 500 }).then(
+    apiGet('/api/events', { query: { subject: `task-${taskId}`, limit: 500 } }).then(
       (answer) => setLater(answer.events.filter((e) => e.correlationId !== correlationId)),
       setError,
     );
@@ -220,30 +221,10 @@ function CausedTask({ created, correlationId, nameOf }: { created: HistoryEvent;
 
 /* ----------------------------------------------------- a host as of then */
 
-interface HostMac { mac: string; role: string; ignoreForImaging: boolean }
-
-interface HostAsOfAnswer {
-  hostId: string;
-  at: string;
-  status: 'registered' | 'deleted';
-  name: string;
-  description: string;
-  macs: HostMac[];
-  ip: string | null;
-  imageId: string | null;
-  storageNodeId: string | null;
-  site: string | null;
-  inventory: Record<string, unknown> | null;
-  version: number;
-  lastEventAt: string;
-  lastEventType: string;
-  currentVersion: number;
-}
-
 /** The host as it is now (GET /api/hosts/:id): the fields the as-of answer compares with. */
-type HostNow = Pick<HostAsOfAnswer, 'name' | 'description' | 'macs' | 'ip' | 'imageId' | 'storageNodeId' | 'site' | 'version'>;
+type HostNow = Pick<Host, 'name' | 'description' | 'macs' | 'ip' | 'imageId' | 'storageNodeId' | 'site' | 'version'>;
 
-const FIELDS: { key: keyof HostNow & keyof HostAsOfAnswer; label: string }[] = [
+const FIELDS: { key: keyof HostNow & keyof HostAsOf; label: string }[] = [
   { key: 'name', label: 'Name' },
   { key: 'description', label: 'Description' },
   { key: 'macs', label: 'MACs' },
@@ -258,7 +239,7 @@ function HostAsOf({ query }: { query: URLSearchParams }) {
   const at = query.get('at') ?? '';
   const [host, setHost] = useState<Picked | null>(hostId ? { id: hostId, name: hostId } : null);
   const [moment, setMoment] = useState(at);
-  const [then, setThen] = useState<HostAsOfAnswer | null>(null);
+  const [then, setThen] = useState<HostAsOf | null>(null);
   const [now, setNow] = useState<HostNow | null | 'deleted'>(null);
   const [changes, setChanges] = useState<HistoryEvent[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -269,23 +250,23 @@ function HostAsOf({ query }: { query: URLSearchParams }) {
   useEffect(() => {
     if (!hostId) { setHost(null); return; }
     if (host?.id !== hostId) setHost({ id: hostId, name: hostId });
-    apiGet<HostNow & { id: string }>(`/api/hosts/${encodeURIComponent(hostId)}`).then(
+    apiGet('/api/hosts/{id}', { params: { id: hostId } }).then(
       (found) => { setNow(found); setHost({ id: hostId, name: found.name }); },
       (e: unknown) => setNow(e instanceof ApiError && e.status === 404 ? 'deleted' : null),
     );
-    apiGet<{ events: HistoryEvent[] }>('/api/events', { stream: `host-${hostId}`, limit: 500 }).then((a) => setChanges(a.events), () => setChanges([]));
+    apiGet('/api/events', { query: { stream: `host-${hostId}`, limit: 500 } }).then((a) => setChanges(a.events), () => setChanges([]));
   }, [hostId]);
   useEffect(() => {
     Promise.all([
-      apiGet<{ items: { id: string; name: string }[] }>('/api/images').catch(() => ({ items: [] })),
-      apiGet<{ items: { id: string; name: string }[] }>('/api/storage-nodes').catch(() => ({ items: [] })),
+      apiGet('/api/images').catch(() => ({ items: [] })),
+      apiGet('/api/storage-nodes').catch(() => ({ items: [] })),
     ]).then(([images, nodes]) => setNames(new Map([...images.items, ...nodes.items].map((i) => [i.id, i.name]))));
   }, []);
   useEffect(() => {
     setThen(null);
     setError(null);
     if (!hostId || !at) return;
-    apiGet<HostAsOfAnswer>(`/api/hosts/${encodeURIComponent(hostId)}/as-of`, { at }).then((answer) => {
+    apiGet('/api/hosts/{id}/as-of', { params: { id: hostId }, query: { at } }).then((answer) => {
       setThen(answer);
       if (host?.name === hostId) setHost({ id: hostId, name: answer.name });
     }, setError);

@@ -117,8 +117,8 @@ export function HostForm({ host, onSaved, onCancel, onReload }: {
     setBusy(true);
     try {
       const saved = host
-        ? await api<Host>('PATCH', `/api/hosts/${encodeURIComponent(host.id)}`, { body, headers: { 'if-match': `"${host.version}"` } })
-        : await api<Host>('POST', '/api/hosts', { body });
+        ? await api('PATCH', '/api/hosts/{id}', { params: { id: host.id }, body, headers: { 'if-match': `"${host.version}"` } })
+        : await api('POST', '/api/hosts', { body });
       onSaved(saved);
     } catch (caught) {
       setError(caught);

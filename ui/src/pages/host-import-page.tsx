@@ -23,7 +23,7 @@ export function sourceLines(text: string): string[] {
 
 /** POST /api/hosts/import with the CSV as text/csv; `dryRun` checks without recording. */
 export function importHosts(csv: string, options: { dryRun: boolean; allOrNothing: boolean }): Promise<ImportReport> {
-  return api<ImportReport>('POST', '/api/hosts/import', {
+  return api('POST', '/api/hosts/import', {
     body: csv,
     headers: { 'content-type': 'text/csv' },
     query: { dryRun: options.dryRun || undefined, allOrNothing: options.allOrNothing || undefined },

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, apiGet, type Page } from '../api.ts';
+import { ApiError, api, apiGet } from '../api.ts';
 import { useNames } from '../components/catalog-cache.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { CursorPager, useCursorPages } from '../components/cursor-pager.tsx';
@@ -8,7 +8,7 @@ import { ErrorMessage } from '../components/error-message.tsx';
 import { formatBytes } from '../components/format-bytes.ts';
 import { NotAllowed } from '../components/not-allowed.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
-import type { BootStage, HostDetail, Task } from '../components/registry-types.ts';
+import type { BootStage, Task } from '../components/registry-types.ts';
 import { formatDateTime, RelativeTime } from '../components/relative-time.tsx';
 import { SubjectHistory } from '../components/subject-history.tsx';
 import { useResource } from '../components/use-resource.ts';
@@ -45,7 +45,7 @@ function inventoryValue(value: unknown) {
 /** The host page: its fields, MACs, groups, inventory, boot stages, tasks and history; edit and delete for those who may. */
 export function HostPage({ hostId, editing }: { hostId: string; editing: boolean }) {
   const session = useSession();
-  const host = useResource(() => apiGet<HostDetail>(`/api/hosts/${encodeURIComponent(hostId)}`), hostId, { refreshMs: editing ? undefined : 15_000 });
+  const host = useResource(() => apiGet('/api/hosts/{id}', { params: { id: hostId } }), hostId, { refreshMs: editing ? undefined : 15_000 });
   const images = useNames('images');
   const nodes = useNames('storage-nodes');
   const [deleting, setDeleting] = useState(false);
@@ -70,7 +70,7 @@ export function HostPage({ hostId, editing }: { hostId: string; editing: boolean
     setDeleting(true);
     setDeleteError(null);
     try {
-      await api('DELETE', `/api/hosts/${encodeURIComponent(h.id)}`, { headers: { 'if-match': `"${h.version}"` } });
+      await api('DELETE', '/api/hosts/{id}', { params: { id: h.id }, headers: { 'if-match': `"${h.version}"` } });
       navigate(href('hosts'));
     } catch (caught) {
       setDeleteError(caught);
@@ -211,7 +211,7 @@ export function TaskState({ task }: { task: Task }) {
 function HostTasks({ hostId, active, version, lastTaskId }: { hostId: string; active: boolean; version: number; lastTaskId: string | null }) {
   const pages = useCursorPages();
   const tasks = useResource(
-    () => apiGet<Page<Task>>('/api/tasks', { hostId, limit: TASKS_PER_PAGE, cursor: pages.cursor ?? undefined }),
+    () => apiGet('/api/tasks', { query: { hostId, limit: TASKS_PER_PAGE, cursor: pages.cursor ?? undefined } }),
     `${hostId} ${pages.cursor}`,
     { refreshMs: active ? 5_000 : 30_000, keepPrevious: true },
   );

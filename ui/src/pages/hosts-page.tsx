@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { apiGet, type Page } from '../api.ts';
+import { apiGet } from '../api.ts';
 import { useNames } from '../components/catalog-cache.ts';
 import { CursorPager, useCursorPages } from '../components/cursor-pager.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { formatCount } from '../components/format-bytes.ts';
 import { NotAllowed } from '../components/not-allowed.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
-import type { Host } from '../components/registry-types.ts';
+import type { HostPage as HostPageAnswer } from '../components/registry-types.ts';
 import { href, navigate } from '../router.ts';
 import { useSession } from '../session.ts';
 import { HostForm } from './host-form.tsx';
@@ -58,7 +58,7 @@ function HostList({ initialQuery }: { initialQuery: string }) {
   const session = useSession();
   const [query, setQuery] = useState(initialQuery);
   const pages = useCursorPages();
-  const [page, setPage] = useState<Page<Host> | null>(null);
+  const [page, setPage] = useState<HostPageAnswer | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const latest = useRef(0);
@@ -72,7 +72,7 @@ function HostList({ initialQuery }: { initialQuery: string }) {
     setLoading(true);
     // Typing fast sends one request per pause, and only the newest answer is shown.
     const timer = setTimeout(() => {
-      apiGet<Page<Host>>('/api/hosts', { q: query.trim() || undefined, limit: PAGE_SIZE, cursor: pages.cursor ?? undefined }).then(
+      apiGet('/api/hosts', { query: { q: query.trim() || undefined, limit: PAGE_SIZE, cursor: pages.cursor ?? undefined } }).then(
         (answer) => { if (ticket === latest.current) { setPage(answer); setError(null); setLoading(false); } },
         (e: unknown) => { if (ticket === latest.current) { setError(e); setLoading(false); } },
       );

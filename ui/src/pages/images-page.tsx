@@ -1,6 +1,6 @@
 import { EntityMissing, useEntityDelete } from '../components/entity-detail.tsx';
 import { useState } from 'preact/hooks';
-import { api, apiGet, type Page } from '../api.ts';
+import { api, apiGet } from '../api.ts';
 import { invalidateCatalog } from '../components/catalog-cache.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { CursorPager, useCursorPages } from '../components/cursor-pager.tsx';
@@ -10,7 +10,7 @@ import { ErrorMessage } from '../components/error-message.tsx';
 import { formatBytes, formatCount } from '../components/format-bytes.ts';
 import { NotAllowed } from '../components/not-allowed.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
-import type { Host, Image, ImageRevision } from '../components/registry-types.ts';
+import type { Image } from '../components/registry-types.ts';
 import { RelativeTime } from '../components/relative-time.tsx';
 import { SubjectHistory } from '../components/subject-history.tsx';
 import { useResource } from '../components/use-resource.ts';
@@ -45,7 +45,7 @@ export function ImagesPage({ route }: PageProps) {
         <p class="crumbs"><a href={href('images')}>Images</a> /</p>
         <PageHeading title="New image" />
         {session.can('catalog:write') ? (
-          <EntityForm<Image> form="image" path="/api/images" what="image" fields={IMAGE_FIELDS}
+          <EntityForm form="image" path="/api/images" what="image" fields={IMAGE_FIELDS}
             onSaved={(image) => { invalidateCatalog('images'); navigate(href('images', image.id)); }} onCancel={() => navigate(href('images'))} />
         ) : <NotAllowed what="create images" />}
       </section>
@@ -59,7 +59,7 @@ const shortSha = (sha: string | null) => (sha ? `${sha.slice(0, 12)}…` : null)
 
 function ImageList() {
   const session = useSession();
-  const images = useResource(() => apiGet<Page<Image>>('/api/images'), 'images', { refreshMs: 30_000 });
+  const images = useResource(() => apiGet('/api/images'), 'images', { refreshMs: 30_000 });
   return (
     <section>
       <PageHeading title="Images" actions={session.can('catalog:write') && <a class="button" href={href('images', 'new')}>New image</a>} />
@@ -87,7 +87,7 @@ function ImageList() {
 
 function ImageDetail({ imageId, editing }: { imageId: string; editing: boolean }) {
   const session = useSession();
-  const image = useResource(() => apiGet<Image>(`/api/images/${encodeURIComponent(imageId)}`), imageId, { refreshMs: editing ? undefined : 30_000 });
+  const image = useResource(() => apiGet('/api/images/{id}', { params: { id: imageId } }), imageId, { refreshMs: editing ? undefined : 30_000 });
   const { deleting, deleteError, remove: removeEntity, clearDeleteError } = useEntityDelete('images', () => invalidateCatalog('images'));
   const mayWrite = session.can('catalog:write');
   const i = image.data;
@@ -100,7 +100,7 @@ function ImageDetail({ imageId, editing }: { imageId: string; editing: boolean }
         <p class="crumbs"><a href={href('images')}>Images</a> / <a href={href('images', i.id)}>{i.name}</a> /</p>
         <PageHeading title={`Edit ${i.name}`} />
         {mayWrite ? (
-          <EntityForm<Image> key={i.version} form="image" path="/api/images" what="image" fields={IMAGE_FIELDS} entity={i}
+          <EntityForm key={i.version} form="image" path="/api/images" what="image" fields={IMAGE_FIELDS} entity={i}
             onReload={() => void image.reload()}
             onSaved={() => { invalidateCatalog('images'); void image.reload(); navigate(href('images', i.id)); }}
             onCancel={() => navigate(href('images', i.id))} />
@@ -144,18 +144,13 @@ function ImageDetail({ imageId, editing }: { imageId: string; editing: boolean }
   );
 }
 
-interface RevisionList {
-  current: number | null;
-  revisions: ImageRevision[];
-}
-
 /** The revisions, newest first, with how many hosts carry each; old ones can be deleted by those who may. */
 function Revisions({ image, mayDelete }: { image: Image; mayDelete: boolean }) {
   const revisions = useResource(async () => {
-    const list = await apiGet<RevisionList>(`/api/images/${encodeURIComponent(image.id)}/revisions`);
+    const list = await apiGet('/api/images/{id}/revisions', { params: { id: image.id } });
     // One count per revision (limit 1: only the total is read).
     const counts = await Promise.all(list.revisions.map((r) =>
-      apiGet<Page<Host>>('/api/hosts', { deployedImageId: image.id, deployedRevision: r.revision, limit: 1 }).then((p) => p.total ?? 0, () => null)));
+      apiGet('/api/hosts', { query: { deployedImageId: image.id, deployedRevision: r.revision, limit: 1 } }).then((p) => p.total, () => null)));
     return { ...list, counts: new Map(list.revisions.map((r, n) => [r.revision, counts[n] ?? null])) };
   }, `${image.id} ${image.version} ${image.currentRevision}`, { keepPrevious: true });
   const [shown, setShown] = useState<number | 'all'>('all');
@@ -166,7 +161,7 @@ function Revisions({ image, mayDelete }: { image: Image; mayDelete: boolean }) {
     setBusy(revision);
     setError(null);
     try {
-      await api('DELETE', `/api/images/${encodeURIComponent(image.id)}/revisions/${revision}`);
+      await api('DELETE', '/api/images/{id}/revisions/{revision}', { params: { id: image.id, revision } });
       await revisions.reload();
       if (shown === revision) setShown('all');
     } catch (caught) {
@@ -228,8 +223,8 @@ function Revisions({ image, mayDelete }: { image: Image; mayDelete: boolean }) {
 function CarryingHosts({ image, revisions, shown, onShow }: { image: Image; revisions: number[]; shown: number | 'all'; onShow: (r: number | 'all') => void }) {
   const pages = useCursorPages();
   const hosts = useResource(
-    () => apiGet<Page<Host>>('/api/hosts', {
-      deployedImageId: image.id, deployedRevision: shown === 'all' ? undefined : shown, limit: HOSTS_PER_PAGE, cursor: pages.cursor ?? undefined,
+    () => apiGet('/api/hosts', {
+      query: { deployedImageId: image.id, deployedRevision: shown === 'all' ? undefined : shown, limit: HOSTS_PER_PAGE, cursor: pages.cursor ?? undefined },
     }),
     `${image.id} ${shown} ${pages.cursor}`, { keepPrevious: true },
   );

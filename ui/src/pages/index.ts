@@ -1,5 +1,6 @@
 import type { FunctionComponent } from 'preact';
 import type { Route } from '../router.ts';
+import type { Permission } from '../session.ts';
 import { DashboardPage } from './dashboard-page.tsx';
 import { GroupsPage } from './groups-page.tsx';
 import { HistoryPage } from './history-page.tsx';
@@ -20,7 +21,7 @@ export interface PageEntry {
   /** Shown in the navigation. */
   nav: boolean;
   /** Hidden from roles without it (the API refuses them anyway). */
-  permission?: string;
+  permission?: Permission;
 }
 
 /** Every page by the first part of its hash route. */

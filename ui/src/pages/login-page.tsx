@@ -15,7 +15,7 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (user: SessionUser) => v
     setError(null);
     try {
       await api('POST', '/api/auth/login', { body: { username, password } });
-      onSignedIn(await api<SessionUser>('GET', '/api/auth/me'));
+      onSignedIn(await api('GET', '/api/auth/me'));
     } catch (caught) {
       setError(caught instanceof ApiError ? caught.message : 'brume cannot be reached');
     } finally {

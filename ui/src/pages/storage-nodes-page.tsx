@@ -1,5 +1,5 @@
 import { EntityMissing, useEntityDelete } from '../components/entity-detail.tsx';
-import { ApiError, apiGet, type Page } from '../api.ts';
+import { ApiError, apiGet } from '../api.ts';
 import { invalidateCatalog } from '../components/catalog-cache.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DefinitionList } from '../components/definition-list.tsx';
@@ -8,7 +8,6 @@ import { ErrorMessage } from '../components/error-message.tsx';
 import { formatCount } from '../components/format-bytes.ts';
 import { NotAllowed } from '../components/not-allowed.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
-import type { StorageNode } from '../components/registry-types.ts';
 import { RelativeTime } from '../components/relative-time.tsx';
 import { SlotMeter } from '../components/slot-meter.tsx';
 import { SubjectHistory } from '../components/subject-history.tsx';
@@ -26,21 +25,11 @@ const NODE_FIELDS: EntityField[] = [
   { name: 'enabled', label: 'Enabled', kind: 'checkbox', initial: true },
 ];
 
-/** GET /api/queues: each node's queue from its stream (who holds a slot, who waits), and brume's own (`default`). */
-interface Queue {
-  queueId: string;
-  name: string;
-  maxClients: number;
-  enabled: boolean;
-  active: { taskId: string; hostId: string | null; hostName: string | null; since: string | null }[];
-  waiting: { taskId: string; hostId: string | null; hostName: string | null; checkedInAt: string; position: number }[];
-}
-
 /** The queues, or null where the server has no /api/queues (the nodes' own slot counts are used then). */
 function useQueues(key: string) {
   return useResource(async () => {
     try {
-      return (await apiGet<{ items: Queue[] }>('/api/queues')).items;
+      return (await apiGet('/api/queues')).items;
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;
@@ -58,7 +47,7 @@ export function StorageNodesPage({ route }: PageProps) {
         <p class="crumbs"><a href={href('storage-nodes')}>Storage nodes</a> /</p>
         <PageHeading title="New storage node" />
         {session.can('catalog:write') ? (
-          <EntityForm<StorageNode> form="node" path="/api/storage-nodes" what="storage node" fields={NODE_FIELDS}
+          <EntityForm form="node" path="/api/storage-nodes" what="storage node" fields={NODE_FIELDS}
             onSaved={(n) => { invalidateCatalog('storage-nodes'); navigate(href('storage-nodes', n.id)); }}
             onCancel={() => navigate(href('storage-nodes'))} />
         ) : <NotAllowed what="create storage nodes" />}
@@ -71,7 +60,7 @@ export function StorageNodesPage({ route }: PageProps) {
 
 function NodeList() {
   const session = useSession();
-  const nodes = useResource(() => apiGet<Page<StorageNode>>('/api/storage-nodes'), 'nodes', { refreshMs: 5_000 });
+  const nodes = useResource(() => apiGet('/api/storage-nodes'), 'nodes', { refreshMs: 5_000 });
   const queues = useQueues('queues');
   const queueOf = (id: string) => queues.data?.find((q) => q.queueId === id);
   const own = queues.data?.find((q) => q.queueId === 'default');
@@ -117,7 +106,7 @@ function NodeList() {
 
 function NodeDetail({ nodeId, editing }: { nodeId: string; editing: boolean }) {
   const session = useSession();
-  const node = useResource(() => apiGet<StorageNode>(`/api/storage-nodes/${encodeURIComponent(nodeId)}`), nodeId, { refreshMs: editing ? undefined : 5_000 });
+  const node = useResource(() => apiGet('/api/storage-nodes/{id}', { params: { id: nodeId } }), nodeId, { refreshMs: editing ? undefined : 5_000 });
   const queues = useQueues(`queues ${nodeId}`);
   const { deleting, deleteError, remove: removeEntity, clearDeleteError } = useEntityDelete('storage-nodes', () => invalidateCatalog('storage-nodes'));
   const mayWrite = session.can('catalog:write');
@@ -131,7 +120,7 @@ function NodeDetail({ nodeId, editing }: { nodeId: string; editing: boolean }) {
         <p class="crumbs"><a href={href('storage-nodes')}>Storage nodes</a> / <a href={href('storage-nodes', n.id)}>{n.name}</a> /</p>
         <PageHeading title={`Edit ${n.name}`} />
         {mayWrite ? (
-          <EntityForm<StorageNode> key={n.version} form="node" path="/api/storage-nodes" what="storage node" fields={NODE_FIELDS} entity={n}
+          <EntityForm key={n.version} form="node" path="/api/storage-nodes" what="storage node" fields={NODE_FIELDS} entity={n}
             onReload={() => void node.reload()}
             onSaved={() => { invalidateCatalog('storage-nodes'); void node.reload(); navigate(href('storage-nodes', n.id)); }}
             onCancel={() => navigate(href('storage-nodes', n.id))} />

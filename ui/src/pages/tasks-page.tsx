@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, apiGet, type Page } from '../api.ts';
+import { ApiError, api, apiGet, type QueryOf } from '../api.ts';
 import { href, navigate } from '../router.ts';
 import { useSession } from '../session.ts';
 import { EntityPicker, type Picked } from '../components/entity-picker.tsx';
@@ -8,47 +8,13 @@ import { EventRow, IdText, type HistoryEvent } from '../components/event-row.tsx
 import { FiltersBar, goTo, routeWithQuery } from '../components/filters-bar.tsx';
 import { fieldMessage, FieldMessage, FormMessage, invalidProps, newIdempotencyKey } from '../components/form-feedback.tsx';
 import { ReasonDialog } from '../components/reason-dialog.tsx';
-import {
-  ACTIVE_STATES, FINISHED_STATES, isActive, TaskProgressBar, TaskStateBadge, type TaskProgressView, type TaskStatus,
-} from '../components/task-state.tsx';
+import type { GroupRun, Image, Task, TaskPage } from '../components/registry-types.ts';
+import { ACTIVE_STATES, FINISHED_STATES, isActive, TaskProgressBar, TaskStateBadge } from '../components/task-state.tsx';
 import { KIND_LABEL, offeredFor, TaskTypePicker, typeLabel, useTaskTypes, type TaskTarget, type TaskType } from '../components/task-type-picker.tsx';
 import { dayStart, When } from '../components/time-and-size.tsx';
 import { Actor, useUserNames } from '../components/user-names.tsx';
 import type { PageProps } from './index.ts';
 
-interface TaskView {
-  id: string;
-  hostId: string;
-  hostName: string;
-  typeId: number;
-  typeName: string;
-  state: TaskStatus;
-  imageId: string | null;
-  storageNodeId: string | null;
-  options: { afterTask: 'reboot' | 'shutdown' | 'stay'; wakeBefore: boolean } | null;
-  groupRunId: string | null;
-  replayOf: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  checkedInAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  checkInDeadline: string | null;
-  imageRevision: number | null;
-  lastReportAt: string | null;
-  progress: TaskProgressView | null;
-  reason: string | null;
-  version: number;
-}
-
-interface GroupRunAnswer {
-  runId: string;
-  groupId: string;
-  tasks: TaskView[];
-  skipped: { hostId: string; reason: string }[];
-}
-
-interface ImageRow { id: string; name: string; currentRevision: number | null }
 
 const PAGE_SIZE = 50;
 const LIST_REFRESH_MS = 5000;
@@ -103,7 +69,7 @@ function useHostName(hostId: string | null): Picked | null {
     if (picked?.id === hostId) return;
     let live = true;
     setPicked({ id: hostId, name: hostId });
-    apiGet<{ id: string; name: string }>(`/api/hosts/${encodeURIComponent(hostId)}`).then(
+    apiGet('/api/hosts/{id}', { params: { id: hostId } }).then(
       (host) => { if (live) setPicked({ id: host.id, name: host.name }); },
       () => undefined,
     );
@@ -130,7 +96,7 @@ function TaskList({ query }: { query: URLSearchParams }) {
   const [paging, setPaging] = useState<{ key: string; cursors: (string | null)[] }>({ key, cursors: [null] });
   const cursors = paging.key === key ? paging.cursors : [null];
   const setCursors = (next: (string | null)[]) => setPaging({ key, cursors: next });
-  const [page, setPage] = useState<Page<TaskView> | null>(null);
+  const [page, setPage] = useState<TaskPage | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
   const ticket = useRef(0);
@@ -143,9 +109,12 @@ function TaskList({ query }: { query: URLSearchParams }) {
     const mine = ++ticket.current;
     if (!quietly) setLoading(true);
     const to = filters.to ? dayStart(filters.to, true) : undefined;
-    apiGet<Page<TaskView>>('/api/tasks', {
-      state: filters.state, type: filters.type, hostId: filters.hostId,
-      from: filters.from ? dayStart(filters.from) : undefined, to, limit: PAGE_SIZE, cursor: cursor ?? undefined,
+    apiGet('/api/tasks', {
+      query: {
+        // The state comes from the address as typed; the API says so when it is not one it knows.
+        state: (filters.state || undefined) as QueryOf<'/api/tasks'>['state'], type: filters.type, hostId: filters.hostId,
+        from: filters.from ? dayStart(filters.from) : undefined, to, limit: PAGE_SIZE, cursor: cursor ?? undefined,
+      },
     }).then(
       (answer) => { if (mine === ticket.current) { setPage(answer); setError(null); setLoading(false); } },
       (e: unknown) => { if (mine === ticket.current) { setError(e); setLoading(false); } },
@@ -246,13 +215,13 @@ function CreateTask({ query }: { query: URLSearchParams }) {
   const [picked, setPicked] = useState<Picked | null>(null);
   const [info, setInfo] = useState<TargetInfo | null>(null);
   const [typeId, setTypeId] = useState<number | null>(null);
-  const [images, setImages] = useState<ImageRow[] | null>(null);
+  const [images, setImages] = useState<Image[] | null>(null);
   const [imageId, setImageId] = useState('');
   const [afterTask, setAfterTask] = useState<'reboot' | 'shutdown' | 'stay'>('reboot');
   const [wakeBefore, setWakeBefore] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [groupResult, setGroupResult] = useState<GroupRunAnswer | null>(null);
+  const [groupResult, setGroupResult] = useState<GroupRun | null>(null);
   const attempt = useRef<{ key: string; body: string } | null>(null);
 
   // Prefill from the link that led here (#/tasks/new?hostId=...&type=deploy).
@@ -261,9 +230,9 @@ function CreateTask({ query }: { query: URLSearchParams }) {
     const kind: TaskTarget = query.get('groupId') ? 'group' : 'host';
     if (id) {
       setPicked({ id, name: id });
-      apiGet<{ id: string; name: string }>(`/api/${kind}s/${encodeURIComponent(id)}`).then((e) => setPicked({ id: e.id, name: e.name }), () => undefined);
+      apiGet(`/api/${kind}s/{id}`, { params: { id } }).then((e) => setPicked({ id: e.id, name: e.name }), () => undefined);
     }
-    apiGet<{ items: ImageRow[] }>('/api/images').then((answer) => setImages(answer.items), () => setImages([]));
+    apiGet('/api/images').then((answer) => setImages(answer.items), () => setImages([]));
   }, []);
   useEffect(() => {
     const wanted = query.get('type');
@@ -277,8 +246,8 @@ function CreateTask({ query }: { query: URLSearchParams }) {
     setInfo(null);
     if (!picked) return;
     let live = true;
-    apiGet<{ imageId: string | null; memberCount?: number }>(`/api/${target}s/${encodeURIComponent(picked.id)}`).then(
-      (found) => { if (live) setInfo({ imageId: found.imageId, ...(found.memberCount !== undefined ? { memberCount: found.memberCount } : {}) }); },
+    apiGet(`/api/${target}s/{id}`, { params: { id: picked.id } }).then(
+      (found) => { if (live) setInfo({ imageId: found.imageId, ...('memberCount' in found ? { memberCount: found.memberCount } : {}) }); },
       () => undefined,
     );
     return () => { live = false; };
@@ -320,7 +289,7 @@ function CreateTask({ query }: { query: URLSearchParams }) {
     setBusy(true);
     setError(null);
     try {
-      const answer = await api<TaskView | GroupRunAnswer>('POST', '/api/tasks', { body, headers: { 'Idempotency-Key': attempt.current.key } });
+      const answer = await api('POST', '/api/tasks', { body, headers: { 'Idempotency-Key': attempt.current.key } });
       attempt.current = null;
       if ('runId' in answer) setGroupResult(answer);
       else navigate(href('tasks', answer.id));
@@ -471,7 +440,7 @@ function Fact({ label, children }: { label: string; children: ComponentChildren 
 function TaskDetail({ taskId }: { taskId: string }) {
   const session = useSession();
   const { nameOf } = useUserNames();
-  const [task, setTask] = useState<TaskView | null>(null);
+  const [task, setTask] = useState<Task | null>(null);
   const [missing, setMissing] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [events, setEvents] = useState<HistoryEvent[]>([]);
@@ -485,7 +454,7 @@ function TaskDetail({ taskId }: { taskId: string }) {
 
   async function loadTask() {
     try {
-      const found = await apiGet<TaskView>(`/api/tasks/${encodeURIComponent(taskId)}`);
+      const found = await apiGet('/api/tasks/{id}', { params: { id: taskId } });
       setTask(found);
       setError(null);
     } catch (caught) {
@@ -497,9 +466,7 @@ function TaskDetail({ taskId }: { taskId: string }) {
   /** The task's events, read onwards from the last one seen (the history only grows). */
   async function loadEvents() {
     try {
-      const answer = await apiGet<{ events: HistoryEvent[]; nextAfter: number | null }>('/api/events', {
-        subject: `task-${taskId}`, limit: 200, after: lastPosition.current,
-      });
+      const answer = await apiGet('/api/events', { query: { subject: `task-${taskId}`, limit: 200, after: lastPosition.current } });
       if (answer.events.length) {
         lastPosition.current = answer.events[answer.events.length - 1]!.position;
         setEvents((known) => [...known, ...answer.events.filter((e) => !known.some((k) => k.position === e.position))]);
@@ -518,8 +485,8 @@ function TaskDetail({ taskId }: { taskId: string }) {
     let live = true;
     const found: { image?: string; node?: string } = {};
     Promise.all([
-      task.imageId ? apiGet<{ name: string }>(`/api/images/${encodeURIComponent(task.imageId)}`).then((i) => { found.image = i.name; }, () => undefined) : null,
-      task.storageNodeId ? apiGet<{ name: string }>(`/api/storage-nodes/${encodeURIComponent(task.storageNodeId)}`).then((n) => { found.node = n.name; }, () => undefined) : null,
+      task.imageId ? apiGet('/api/images/{id}', { params: { id: task.imageId } }).then((i) => { found.image = i.name; }, () => undefined) : null,
+      task.storageNodeId ? apiGet('/api/storage-nodes/{id}', { params: { id: task.storageNodeId } }).then((n) => { found.node = n.name; }, () => undefined) : null,
     ]).then(() => { if (live) setNames(found); });
     return () => { live = false; };
   }, [task?.imageId, task?.storageNodeId]);
@@ -535,8 +502,8 @@ function TaskDetail({ taskId }: { taskId: string }) {
   }
 
   async function cancel(reason: string) {
-    const answer = await api<TaskView>('POST', `/api/tasks/${encodeURIComponent(taskId)}/cancel`, {
-      body: { reason }, headers: { 'Idempotency-Key': cancelKey.current },
+    const answer = await api('POST', '/api/tasks/{id}/cancel', {
+      params: { id: taskId }, body: { reason }, headers: { 'Idempotency-Key': cancelKey.current },
     });
     cancelKey.current = newIdempotencyKey();
     setTask(answer);
@@ -548,7 +515,7 @@ function TaskDetail({ taskId }: { taskId: string }) {
     setReplaying(true);
     setError(null);
     try {
-      const answer = await api<TaskView>('POST', `/api/tasks/${encodeURIComponent(taskId)}/replay`, { headers: { 'Idempotency-Key': replayKey.current } });
+      const answer = await api('POST', '/api/tasks/{id}/replay', { params: { id: taskId }, headers: { 'Idempotency-Key': replayKey.current } });
       replayKey.current = newIdempotencyKey();
       navigate(href('tasks', answer.id));
     } catch (caught) {

@@ -4,10 +4,10 @@ import { href } from '../router.ts';
 import { useSession } from '../session.ts';
 import { fieldMessage, FieldMessage, FormMessage, invalidProps, messageOf, newIdempotencyKey } from '../components/form-feedback.tsx';
 import { When } from '../components/time-and-size.tsx';
+import type { Role } from '../components/registry-types.ts';
 import type { UserRow } from '../components/user-names.tsx';
 import type { PageProps } from './index.ts';
 
-type Role = UserRow['role'];
 const ROLES: { role: Role; may: string }[] = [
   { role: 'admin', may: 'everything, including users, images, groups and storage nodes' },
   { role: 'operator', may: 'register and edit hosts; create, cancel and replay tasks; read everything' },
@@ -34,7 +34,7 @@ function UsersAdmin() {
   const [error, setError] = useState<unknown>(null);
   const [passwordFor, setPasswordFor] = useState<UserRow | null>(null);
 
-  const load = () => apiGet<{ items: UserRow[] }>('/api/users').then((answer) => { setUsers(answer.items); setError(null); }, setError);
+  const load = () => apiGet('/api/users').then((answer) => { setUsers(answer.items); setError(null); }, setError);
   useEffect(() => { void load(); }, []);
 
   const replace = (user: UserRow) => setUsers((list) => (list ?? []).map((u) => (u.id === user.id ? user : u)));
@@ -84,7 +84,7 @@ function CreateUser({ onCreated }: { onCreated: (user: UserRow) => void }) {
     setError(null);
     setCreated(null);
     try {
-      const user = await api<UserRow>('POST', '/api/users', { body, headers: { 'Idempotency-Key': attempt.current.key } });
+      const user = await api('POST', '/api/users', { body, headers: { 'Idempotency-Key': attempt.current.key } });
       attempt.current = null;
       onCreated(user);
       setCreated(`${user.username} (${user.role}) can sign in now.`);
@@ -138,7 +138,7 @@ function UserRowView({ user, self, onChanged, onPassword }: { user: UserRow; sel
     setBusy(true);
     setNote(null);
     try {
-      const answer = await api<UserRow>('PATCH', `/api/users/${encodeURIComponent(user.id)}`, { body: change, headers: { 'Idempotency-Key': newIdempotencyKey() } });
+      const answer = await api('PATCH', '/api/users/{id}', { params: { id: user.id }, body: change, headers: { 'Idempotency-Key': newIdempotencyKey() } });
       onChanged(answer);
       setNote({ ok: true, text: done });
     } catch (caught) {
@@ -196,7 +196,7 @@ function PasswordDialog({ user, onClose }: { user: UserRow | null; onClose: () =
     setBusy(true);
     setError(null);
     try {
-      await api('PATCH', `/api/users/${encodeURIComponent(user.id)}`, { body: { password }, headers: { 'Idempotency-Key': newIdempotencyKey() } });
+      await api('PATCH', '/api/users/{id}', { params: { id: user.id }, body: { password }, headers: { 'Idempotency-Key': newIdempotencyKey() } });
       setDone(true);
     } catch (caught) {
       setError(caught);
