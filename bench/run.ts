@@ -69,11 +69,13 @@ async function main(args: string[]): Promise<void> {
   const bootOnly = only.filter((m): m is BootMeasurement => BOOT_MEASUREMENTS.includes(m as BootMeasurement));
   const imagingOnly = only.some((m) => IMAGING_MEASUREMENTS.includes(m as ImagingMeasurement));
   const backendNames = listOption<BackendName>(args, 'backends', BACKEND_NAMES);
+  const brumeNodeArgs = (process.env.BENCH_BRUME_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const bootOptions = {
     ...BOOT_DEFAULTS,
     dhcp: { ...BOOT_DEFAULTS.dhcp, clients: numberOption(args, 'dhcp-clients', BOOT_DEFAULTS.dhcp.clients, 1, 60_000) },
     tftp: { ...BOOT_DEFAULTS.tftp, processes: numberOption(args, 'tftp-processes', BOOT_DEFAULTS.tftp.processes, 1, 16) },
     maxWindow: numberOption(args, 'tftp-window', BOOT_DEFAULTS.maxWindow, 1, 1024),
+    nodeArgs: brumeNodeArgs,
   };
   bootOptions.tftp.windowsize = bootOptions.maxWindow;
   const command = ['npm run bench --', ...args].join(' ');
@@ -137,7 +139,7 @@ async function main(args: string[]): Promise<void> {
       ...IMAGING_DEFAULTS,
       captures: numberOption(args, 'imaging-captures', IMAGING_DEFAULTS.captures, 1, 10),
       deploy: { loads: [{ clients: 1, rounds: 2 * rounds }, { clients, rounds }] },
-      nodeArgs: (process.env.BENCH_BRUME_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      nodeArgs: brumeNodeArgs,
     });
     if (imaging.figures.length) {
       console.log(`\n${textTable([[...IMAGING_TABLE_HEADER], ...imagingTableRows(imaging.figures)])}\n`);

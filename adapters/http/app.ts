@@ -9,8 +9,10 @@ import { installErrorHandling } from './errors.ts';
 import { addResponseSchemas } from './response-schemas/index.ts';
 import { installStrictResponses } from './strict-responses.ts';
 import { serveUi } from './ui-static.ts';
+import { BootScriptResponder, bootScriptFastPath } from './boot-script-responder.ts';
+import { serverWithFastPaths } from './fast-paths.ts';
 import { authRoutes } from './routes/auth.ts';
-import { bootRoutes } from './routes/boot.ts';
+import { bootRoutes, DEFAULT_BOOT_HTTP_CONFIG } from './routes/boot.ts';
 import { bootActivityRoutes } from './routes/boot-activity.ts';
 import { clientTaskRoutes } from './routes/client-tasks.ts';
 import { clientRegistrationRoutes } from './routes/client-registration.ts';
@@ -59,7 +61,10 @@ export interface BuildOptions {
  * OpenAPI document sit outside it.
  */
 export function buildApp(brume: Brume, config: HttpConfig, options: BuildOptions = {}): FastifyInstance {
+  const bootScripts = new BootScriptResponder(brume, config.boot ?? DEFAULT_BOOT_HTTP_CONFIG);
   const app = Fastify({
+    // Behind a proxy the client's address comes from its headers: leave every request to fastify then.
+    ...(config.trustProxy ? {} : { serverFactory: serverWithFastPaths([bootScriptFastPath(bootScripts)]) }),
     logger: { level: config.logLevel },
     bodyLimit: JSON_BODY_LIMIT,
     exposeHeadRoutes: false,
@@ -100,7 +105,7 @@ export function buildApp(brume: Brume, config: HttpConfig, options: BuildOptions
   app.register(async (api) => {
     api.decorateRequest('user', null);
     api.addHook('onRequest', authenticate(brume.credentials));
-    for (const routes of ROUTES) routes(api, { brume, config });
+    for (const routes of ROUTES) routes(api, { brume, config, bootScripts });
   });
   return app;
 }

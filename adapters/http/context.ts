@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { BrumeConfig } from '../runtime/config.ts';
 import type { Brume } from '../runtime/brume.ts';
+import type { BootScriptResponder } from './boot-script-responder.ts';
 import type { BootHttpConfig } from './routes/boot.ts';
 
 /** The part of the configuration the HTTP server reads. */
@@ -14,6 +15,8 @@ export type HttpConfig = Pick<BrumeConfig, 'httpHost' | 'httpPort' | 'logLevel' 
 export interface RouteContext {
   brume: Brume;
   config: HttpConfig;
+  /** The iPXE script answers, shared by the boot route and the server's fast path (one menu cache). */
+  bootScripts?: BootScriptResponder;
 }
 
 /** One resource's routes, registered on the authenticated API scope. */

@@ -17,9 +17,11 @@ export interface BootSuiteOptions {
   wrk: WrkOptions;
   /** BRUME_TFTP_MAX_WINDOW for the brume under test. */
   maxWindow: number;
+  /** Node flags for the brume under test (BENCH_BRUME_NODE_ARGS), e.g. --cpu-prof. */
+  nodeArgs: string[];
 }
 
-export const BOOT_DEFAULTS: BootSuiteOptions = { dhcp: DHCP_DEFAULTS, tftp: TFTP_DEFAULTS, wrk: WRK_DEFAULTS, maxWindow: 16 };
+export const BOOT_DEFAULTS: BootSuiteOptions = { dhcp: DHCP_DEFAULTS, tftp: TFTP_DEFAULTS, wrk: WRK_DEFAULTS, maxWindow: 16, nodeArgs: [] };
 
 export interface BootSuiteResult {
   figures: BootFigure[];
@@ -72,7 +74,7 @@ export async function bootSuite(which: readonly BootMeasurement[], log: Log, opt
       await writeTftpFile(filesDir);
       for (const file of IPXE_FILES) await copyFile(join('/usr/lib/ipxe', file), join(filesDir, file)).catch(() => {});
       const started = performance.now();
-      const brume = await startBrume(lab, { filesDir, maxWindow: options.maxWindow });
+      const brume = await startBrume(lab, { filesDir, maxWindow: options.maxWindow, nodeArgs: options.nodeArgs });
       log(`boot responders: brume serve up in ${((performance.now() - started) / 1000).toFixed(1)} s (pid ${brume.process.pid})`);
       try {
         // DHCP first, while brume's lease table is empty, as dnsmasq's is.

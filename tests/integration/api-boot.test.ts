@@ -154,4 +154,37 @@ describe.each(BACKENDS)('boot routes on $backend', ({ backend, skip }) => {
     expect(after.text).toContain('menu-renamed');
     expect(after.text).not.toContain('menu-01');
   });
+
+  it.skipIf(skip)('given a listening server, when iPXE asks over a real connection, then the fast path answers as the route does, records the stage, and leaves bad requests to the route', async () => {
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = api.app.server.address() as { port: number };
+    const base = `http://127.0.0.1:${port}/boot/ipxe`;
+    const observed = () => api.brume.bootActivity.stats().observed;
+
+    const before = observed();
+    const fast = await fetch(`${base}?mac=${MENU_MAC.toUpperCase().replaceAll(':', '-')}&arch=x86_64&platform=pcbios`);
+    expect(fast.status).toBe(200);
+    expect(fast.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(fast.headers.get('cache-control')).toBe('no-store');
+    const script = await fast.text();
+    expect(Number(fast.headers.get('content-length'))).toBe(Buffer.byteLength(script));
+    expect(observed()).toBe(before + 1);
+    // The same answer as the fastify route gives (app.inject never goes through the server's fast path).
+    const routed = await anonymous.get('/boot/ipxe', { mac: MENU_MAC, arch: 'x86_64', platform: 'pcbios' });
+    expect(script).toBe(routed.text);
+    const stages = await operator.get(`/api/hosts/${ids.menuHost}`);
+    expect(stages.body.bootStages).toEqual(expect.arrayContaining([
+      expect.objectContaining({ mac: MENU_MAC, stage: 'script', detail: expect.objectContaining({ ip: '127.0.0.1', arch: 'x86_64' }) }),
+    ]));
+
+    // What the fast path does not take, the route answers with its usual errors.
+    const bad = await fetch(`${base}?mac=52:54:00:zz:00:01`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'validation', field: 'mac' });
+    expect((await fetch(`${base}?arch=x86_64`)).status).toBe(400);
+    expect((await fetch(`${base}?mac=${MENU_MAC}`, { method: 'POST' })).status).toBe(404);
+    const encoded = await fetch(`${base}?mac=${encodeURIComponent(UNKNOWN)}&platform=efi&extra=1`);
+    expect(encoded.status).toBe(200);
+    expect(await encoded.text()).toMatch(/regist/i);
+  });
 });

@@ -1,11 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bootScriptFor, type BootTarget } from '../../../core/boot/boot-script.ts';
-import { parseMac } from '../../../core/hosts/mac-address.ts';
-import type { BootDecision } from '../../../projections/memory/boot-index.ts';
 import { BootFiles } from '../../boot-files/boot-files.ts';
 import type { BootConfig } from '../../boot/boot-config.ts';
+import { BOOT_SCRIPT_PATH, BootScriptResponder } from '../boot-script-responder.ts';
 import type { RouteModule } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { text } from '../schemas.ts';
@@ -25,67 +23,18 @@ export const DEFAULT_BOOT_HTTP_CONFIG: BootHttpConfig = {
 
 const bootDoc = (summary: string) => ({ tags: ['boot'], summary, security: [] });
 
-/** iPXE leaves `${buildarch}` as typed when it cannot expand it; anything but a plain word is "unknown". */
-const word = (value: string | undefined): string | null => (value && /^[A-Za-z0-9_-]{1,32}$/.test(value) ? value : null);
-
-function targetFor(decision: BootDecision, issueToken: (taskId: string, hostId: string) => string): BootTarget {
-  if (decision.kind === 'unknown') return { kind: 'unregistered', mac: decision.mac };
-  const { entry } = decision;
-  const host = { hostId: entry.hostId, hostName: entry.hostName, imageId: entry.imageId };
-  if (decision.kind === 'menu') return { kind: 'menu', mac: entry.mac, host };
-  const { task } = decision;
-  return {
-    kind: 'task', mac: entry.mac, host, token: issueToken(task.taskId, entry.hostId),
-    task: { taskId: task.taskId, typeId: task.typeId, typeSlug: task.typeSlug, typeName: task.typeName, imageId: task.imageId },
-  };
-}
-
-/**
- * Menu scripts depend only on the MAC, the firmware and the index: during a
- * boot storm (or a machine looping on its menu) the same script is asked for
- * again and again, so it is built once per index generation. Task scripts
- * carry a token and are never cached.
- */
-class MenuScriptCache {
-  private readonly scripts = new Map<string, string>();
-  private generation = -1;
-
-  constructor(private readonly currentGeneration: () => number, private readonly maxEntries = 10_000) {}
-
-  get(target: BootTarget, arch: string | null, platform: string | null, build: () => string): string {
-    if (target.kind === 'task') return build();
-    const generation = this.currentGeneration();
-    if (generation !== this.generation) {
-      this.scripts.clear();
-      this.generation = generation;
-    }
-    const key = `${target.mac} ${arch ?? ''} ${platform ?? ''}`;
-    let script = this.scripts.get(key);
-    if (script === undefined) {
-      script = build();
-      if (this.scripts.size >= this.maxEntries) this.scripts.clear();
-      this.scripts.set(key, script);
-    }
-    return script;
-  }
-}
-
-const answerOf = (target: BootTarget): string =>
-  target.kind === 'task' ? `task ${target.task.typeSlug}` : target.kind === 'menu' ? 'menu' : 'registration menu';
-
 /**
  * The routes booting machines call, without signing in (firmware cannot):
  * the iPXE script for a MAC, boot files over HTTP (UEFI HTTP boot, iPXE),
  * and the boot environment. Every answer comes from memory and is recorded
  * as a boot stage for the machine.
  */
-export const bootRoutes: RouteModule = (api, { brume, config }) => {
+export const bootRoutes: RouteModule = (api, { brume, config, bootScripts }) => {
   const boot = config.boot ?? DEFAULT_BOOT_HTTP_CONFIG;
   const files = boot.files ?? new BootFiles(boot.filesDir);
-  const scripts = new MenuScriptCache(() => brume.bootIndex.generation);
-  const settings = { timeoutSeconds: boot.menuTimeoutSeconds, hidden: boot.menuHidden, exitType: 'auto' as const, kernelArgs: boot.kernelArgs };
+  const scripts = bootScripts ?? new BootScriptResponder(brume, boot);
 
-  api.get<{ Querystring: { mac: string; arch?: string; platform?: string } }>('/boot/ipxe', {
+  api.get<{ Querystring: { mac: string; arch?: string; platform?: string } }>(BOOT_SCRIPT_PATH, {
     config: { access: 'public' },
     schema: {
       ...bootDoc('The iPXE script for a machine: its pending task, its menu, or the registration menu for an unknown MAC'),
@@ -102,21 +51,10 @@ export const bootRoutes: RouteModule = (api, { brume, config }) => {
       },
     },
   }, async (request, reply) => {
-    const parsed = parseMac(request.query.mac);
-    if (!parsed.ok) throw new HttpError(400, 'validation', parsed.error.message, { field: 'mac' });
-    const mac = parsed.value;
-    const arch = word(request.query.arch);
-    const platform = word(request.query.platform);
-    const decision = brume.bootIndex.decide(mac);
-    const target = targetFor(decision, (taskId, hostId) => brume.bootTokens.tokenFor({ taskId, hostId }, mac));
-    const script = scripts.get(target, arch, platform, () =>
-      bootScriptFor(target, { baseUrl: boot.httpBaseUrl, arch, platform, settings, images: brume.bootIndex.imageList() }));
-    brume.bootActivity.noteAddress(request.ip, mac);
-    brume.bootActivity.observe({
-      mac, stage: 'script', at: new Date(),
-      detail: { answer: answerOf(target), ip: request.ip, ...(arch ? { arch } : {}), ...(platform ? { platform } : {}) },
-    });
-    return reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(script);
+    const { mac, arch, platform } = request.query;
+    const answer = scripts.answer({ mac, arch, platform, ip: request.ip });
+    if (!answer.ok) throw new HttpError(400, 'validation', answer.message, { field: answer.field });
+    return reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(answer.script);
   });
 
   api.get<{ Params: { '*': string } }>('/boot/files/*', {
