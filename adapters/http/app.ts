@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -64,7 +64,7 @@ export function buildApp(brume: Brume, config: HttpConfig, options: BuildOptions
   const bootScripts = new BootScriptResponder(brume, config.boot ?? DEFAULT_BOOT_HTTP_CONFIG);
   const app = Fastify({
     // Behind a proxy the client's address comes from its headers: leave every request to fastify then.
-    ...(config.trustProxy ? {} : { serverFactory: serverWithFastPaths([bootScriptFastPath(bootScripts)]) }),
+    ...(config.trustProxy ? {} : { serverFactory: serverWithFastPaths([bootScriptFastPath(bootScripts, (): FastifyBaseLogger => app.log)]) }),
     logger: { level: config.logLevel },
     bodyLimit: JSON_BODY_LIMIT,
     exposeHeadRoutes: false,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
 import { bootScriptFor, type BootTarget } from '../../core/boot/boot-script.ts';
 import { parseMac } from '../../core/hosts/mac-address.ts';
 import type { BootDecision } from '../../projections/memory/boot-index.ts';
@@ -103,6 +104,8 @@ export class BootScriptResponder {
 
 export const BOOT_SCRIPT_PATH = '/boot/ipxe';
 const PREFIX = `${BOOT_SCRIPT_PATH}?`;
+/** The levels at which fastify logs every request. */
+const LOGS_REQUESTS = new Set(['info', 'debug', 'trace']);
 
 /**
  * Answers `GET /boot/ipxe?mac=...` straight from node:http, ahead of
@@ -111,8 +114,11 @@ const PREFIX = `${BOOT_SCRIPT_PATH}?`;
  * firmware waits on. Only the plain case is taken (a GET with a valid MAC,
  * no proxy in front); anything else returns false and goes to the fastify
  * route, which answers it the same way (and documents it in the OpenAPI).
+ * At log level info it logs the request as fastify does (the two lines,
+ * joined by reqId), so a machine that does not boot shows in the log.
  */
-export function bootScriptFastPath(scripts: BootScriptResponder): (request: IncomingMessage, response: ServerResponse) => boolean {
+export function bootScriptFastPath(scripts: BootScriptResponder, log: () => FastifyBaseLogger): (request: IncomingMessage, response: ServerResponse) => boolean {
+  let served = 0;
   return (request, response) => {
     const url = request.url;
     if (request.method !== 'GET' || url === undefined || !url.startsWith(PREFIX)) return false;
@@ -120,14 +126,24 @@ export function bootScriptFastPath(scripts: BootScriptResponder): (request: Inco
     const mac = query.get('mac');
     const ip = request.socket.remoteAddress;
     if (mac === null || ip === undefined) return false;
+    const logger = log();
+    const logged = LOGS_REQUESTS.has(logger.level);
+    const started = logged ? performance.now() : 0;
+    const reqId = logged ? `boot-${++served}` : '';
+    // Shaped for fastify's request serializer, which reads ip, host and socket.
+    if (logged) logger.info({ reqId, req: { method: 'GET', url, headers: request.headers, host: request.headers.host, ip, socket: request.socket } }, 'incoming request');
     const answer = scripts.answer({ mac, arch: query.get('arch') ?? undefined, platform: query.get('platform') ?? undefined, ip });
-    if (!answer.ok) return false;
+    if (!answer.ok) {
+      if (logged) logger.info({ reqId }, 'bad MAC: left to the route');
+      return false;
+    }
     response.writeHead(200, {
       'content-type': 'text/plain; charset=utf-8',
       'cache-control': 'no-store',
       'content-length': Buffer.byteLength(answer.script),
     });
     response.end(answer.script);
+    if (logged) logger.info({ reqId, res: { statusCode: 200 }, responseTime: performance.now() - started }, 'request completed');
     return true;
   };
 }
