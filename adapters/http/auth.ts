@@ -69,6 +69,24 @@ async function identify(credentials: SqlCredentials, request: FastifyRequest): P
   return { id: found.userId, username: found.username, role: found.role, via };
 }
 
+/**
+ * A check that the credential this request came with is still good: for
+ * answers that outlive the request (the live stream), which must end when
+ * the session is signed out or expires, the token is revoked, the account is
+ * disabled, or its role loses `access`.
+ */
+export function credentialStillValid(credentials: SqlCredentials, request: FastifyRequest, access: Permission): () => Promise<boolean> {
+  return async () => {
+    try {
+      const user = await identify(credentials, request);
+      return can(user.role, access);
+    } catch (error) {
+      if (error instanceof HttpError) return false;
+      throw error;
+    }
+  };
+}
+
 /** The onRequest hook of every API route: authenticates, then checks the route's permission, before the body is even read. */
 export function authenticate(credentials: SqlCredentials) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {

@@ -161,4 +161,17 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await shot('dashboard-phone');
   }, 60_000);
+
+  it('goes back to sign-in when the session is signed out elsewhere (the live feed ends)', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${BASE}/#/dashboard`);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const session = (await page.context().cookies()).find((c) => c.name === 'brume_session');
+    expect(session, 'the browser holds a session cookie').toBeDefined();
+    // Another tab (or an admin) ends this session; the page learns it from its live feed, not from a click.
+    const out = await fetch(`${BASE}/api/auth/logout`, { method: 'POST', headers: { cookie: `${session!.name}=${session!.value}` } });
+    expect(out.status).toBeLessThan(300);
+    await page.getByLabel('User name').waitFor({ timeout: 15_000 });
+    await shot('signed-out-elsewhere');
+  }, 60_000);
 });

@@ -140,6 +140,33 @@ describe.each(BACKENDS)('the live stream (GET /api/stream) on $backend', ({ back
     expect(JSON.parse(anonymous.body)).toMatchObject({ error: 'unauthorized' });
   });
 
+  it.skipIf(skip)('given streams signed in by session and by token, when the session signs out and the token is revoked, then each stream ends with signed-out within seconds', async () => {
+    const login = await api.as('anonymous').post('/api/auth/login', { username: 'auditor', password: 'auditor-password-1' });
+    expect(login.status, login.text).toBe(200);
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const bySession = await SseClient.open(`${base}/api/stream`, { cookie });
+    await bySession.waitFor((f) => f.event === 'ready');
+    const issued = (await api.as('auditor').post('/api/tokens', { name: 'stream-test' })).body;
+    const byToken = await SseClient.open(`${base}/api/stream`, { authorization: `Bearer ${issued.token}` });
+    await byToken.waitFor((f) => f.event === 'ready');
+    const untouched = await open();
+    await untouched.waitFor((f) => f.event === 'ready');
+
+    const logout = await api.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie } });
+    expect(logout.statusCode).toBeLessThan(300);
+    await bySession.waitFor((f) => f.event === 'signed-out', 0, 8000);
+    const revoked = await api.as('auditor').delete(`/api/tokens/${issued.id}`);
+    expect(revoked.status, revoked.text).toBeLessThan(300);
+    await byToken.waitFor((f) => f.event === 'signed-out', 0, 8000);
+    for (const client of [bySession, byToken]) {
+      await expect.poll(() => client.ended, { timeout: 2000 }).toBe(true);
+    }
+    // A stream whose credential is still good goes on.
+    expect(untouched.ended).toBe(false);
+    expect(untouched.frames.some((f) => f.event === 'signed-out')).toBe(false);
+    untouched.close();
+  }, 30_000);
+
   it.skipIf(skip)('given a connected client, when commands append events, then each arrives once, in order, with its position as id, after the read models have it', async () => {
     const client = await open();
     expect(client.response.headers['content-type']).toMatch(/^text\/event-stream/);

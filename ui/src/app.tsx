@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from './api.ts';
 import { Layout } from './components/layout.tsx';
+import { SIGNED_OUT_EVENT } from './live.ts';
 import { LoginPage } from './pages/login-page.tsx';
 import { PAGES, NotFoundPage } from './pages/index.ts';
 import { useRoute } from './router.ts';
@@ -16,6 +17,10 @@ export function App() {
       if (error instanceof ApiError && error.status === 401) setUser(null);
       else setUser(null);
     });
+    // The live feed learns first when the session ends (signed out in another tab, expired, disabled): back to sign-in.
+    const signedOut = () => setUser(null);
+    window.addEventListener(SIGNED_OUT_EVENT, signedOut);
+    return () => window.removeEventListener(SIGNED_OUT_EVENT, signedOut);
   }, []);
 
   if (user === undefined) return <div class="boot-splash" aria-busy="true">brume</div>;

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from './api.ts';
 import { messageOf } from './components/error-message.tsx';
-import type { HistoryEvent, LiveProgress, StreamProgress } from './components/registry-types.ts';
+import type { HistoryEvent, LiveProgress, StreamProgress, StreamSignedOut } from './components/registry-types.ts';
 
 /**
  * The dashboard's live feed: one EventSource on /api/stream shared by every
@@ -35,6 +35,8 @@ export type LiveMatch = readonly string[] | ((event: LiveEvent) => boolean);
 type Listener = (event: LiveEvent | null) => void;
 
 const RECENT = 50;
+/** Dispatched on window when the server ends the feed because the session is over: the app goes back to sign-in. */
+export const SIGNED_OUT_EVENT = 'brume:signed-out';
 const MAX_BACKOFF_MS = 30_000;
 /** The feed stays open this long after its last user leaves, so moving between pages does not reconnect. */
 const LINGER_MS = 10_000;
@@ -101,6 +103,14 @@ class LiveFeed {
     source.addEventListener('progress', (e) => {
       const { items } = JSON.parse((e as MessageEvent<string>).data) as StreamProgress;
       this.set({ progress: new Map(items.map((item) => [item.taskId, item])) });
+    });
+    source.addEventListener('signed-out', (e) => {
+      // Signed out elsewhere, expired, or access changed: reconnecting would only be refused.
+      const { message } = JSON.parse((e as MessageEvent<string>).data) as StreamSignedOut;
+      source.close();
+      this.source = null;
+      this.set({ status: 'offline', error: message, progress: new Map() });
+      window.dispatchEvent(new CustomEvent(SIGNED_OUT_EVENT, { detail: message }));
     });
     source.addEventListener('reset', (e) => {
       this.remember(e as MessageEvent);

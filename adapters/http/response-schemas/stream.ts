@@ -20,8 +20,11 @@ export const StreamPosition = shared('StreamPosition', shape({ position: integer
 
 export const StreamReset = shared('StreamReset', shape({ position: integer, reason: string }), 'event reset: too much was missed; reload, then go on from position');
 
+export const StreamSignedOut = shared('StreamSignedOut', shape({ message: string }),
+  'event signed-out: the session or token stopped being valid (signed out, expired, revoked, disabled, role changed); the stream ends');
+
 export const STREAM_EVENTS: Readonly<Record<string, SharedSchema>> = {
-  brume: HistoryEvent, progress: StreamProgress, ready: StreamPosition, reset: StreamReset,
+  brume: HistoryEvent, progress: StreamProgress, ready: StreamPosition, reset: StreamReset, 'signed-out': StreamSignedOut,
 };
 
-export const streamSchemas = [LiveProgress, StreamProgress, StreamPosition, StreamReset];
+export const streamSchemas = [LiveProgress, StreamProgress, StreamPosition, StreamReset, StreamSignedOut];

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Checkpoint } from '../../../core/ports/event-store.ts';
 import type { RecordedEvent } from '../../../core/shared/event.ts';
 import { checkpointOf } from '../../event-store/subscription.ts';
+import { credentialStillValid } from '../auth.ts';
 import type { Brume } from '../../runtime/brume.ts';
 import type { RouteModule } from '../context.ts';
 import { badRequest, HttpError } from '../errors.ts';
@@ -19,6 +20,8 @@ export const MAX_CATCH_UP = 5000;
 /** Progress (and the safety-net look at the read models) every tick; a heartbeat comment every HEARTBEAT_TICKS. */
 const TICK_MS = 1000;
 const HEARTBEAT_TICKS = 15;
+/** Every CREDENTIAL_TICKS a stream's session or token is checked again: a signed-out tab stops receiving within seconds. */
+const CREDENTIAL_TICKS = 5;
 /** A client that lets this much pile up unread is cut off; its EventSource comes back with Last-Event-ID. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** How long an EventSource waits before reconnecting. */
@@ -44,7 +47,7 @@ const frame = (event: string, data: unknown, id?: number): string =>
 class StreamClient {
   closed = false;
 
-  constructor(private readonly res: ServerResponse, public cursor: Checkpoint) {}
+  constructor(private readonly res: ServerResponse, public cursor: Checkpoint, readonly signedIn: () => Promise<boolean>) {}
 
   write(chunk: string): void {
     if (!this.closed) this.res.write(chunk);
@@ -134,8 +137,8 @@ class LiveStreams {
    * the backlog and the current progress). `from`: resume after this event
    * (null: from now on). `release` gives the place back.
    */
-  async serve(res: ServerResponse, from: Checkpoint | null, once: boolean, release: () => void): Promise<void> {
-    const client = new StreamClient(res, from ?? START);
+  async serve(res: ServerResponse, from: Checkpoint | null, once: boolean, release: () => void, signedIn: () => Promise<boolean>): Promise<void> {
+    const client = new StreamClient(res, from ?? START, signedIn);
     this.clients.add(client);
     res.on('close', () => {
       client.closed = true;
@@ -280,6 +283,7 @@ class LiveStreams {
     this.ticks++;
     if (this.brume.readModels.position !== this.head.globalPosition) this.wake();
     if (this.ticks % HEARTBEAT_TICKS === 0) this.broadcast((client) => client.write(': heartbeat\n\n'));
+    if (this.ticks % CREDENTIAL_TICKS === 0) void this.endSignedOut();
     if (this.progressBusy) return;
     this.progressBusy = true;
     this.progress().then((payload) => {
@@ -288,6 +292,24 @@ class LiveStreams {
       this.lastProgress = text;
     }).catch((error: unknown) => this.log.warn({ err: error }, 'live stream: progress failed'))
       .finally(() => { this.progressBusy = false; });
+  }
+
+  /**
+   * Ends the streams whose session or token no longer lets them read (signed
+   * out, expired, revoked, disabled, role changed), with a `signed-out`
+   * event; the EventSource's reconnect then gets the 401 and stops.
+   */
+  private async endSignedOut(): Promise<void> {
+    await Promise.all([...this.clients].map(async (client) => {
+      const valid = await client.signedIn().catch((error: unknown) => {
+        this.log.warn({ err: error }, 'live stream: could not re-check a credential; keeping the stream');
+        return true;
+      });
+      if (valid || client.closed) return;
+      client.write(frame('signed-out', { message: 'your session has ended or your access changed; sign in again' }));
+      client.end();
+      this.live.delete(client);
+    }));
   }
 
   /** The latest report of every task still in progress (the board may hold one of a task that just ended). */
@@ -343,7 +365,7 @@ export const streamRoutes: RouteModule = (api, { brume }) => {
       querystring: object({ after: integer(0, Number.MAX_SAFE_INTEGER, 'start after this position (default: from now on)') }),
       response: replies({
         200: {
-          description: 'events brume (a HistoryEvent), progress (a StreamProgress), ready (a StreamPosition) and reset (a StreamReset)',
+          description: 'events brume (a HistoryEvent), progress (a StreamProgress), ready (a StreamPosition), reset (a StreamReset) and signed-out (the session or token stopped being valid; the stream ends)',
           content: { 'text/event-stream': { schema: { type: 'string' } } },
         },
       }, { 503: `the server already has ${MAX_STREAMS} live streams open` }),
@@ -363,6 +385,6 @@ export const streamRoutes: RouteModule = (api, { brume }) => {
       'cache-control': 'no-cache, no-transform',
       'x-accel-buffering': 'no',
     });
-    await streams.serve(reply.raw, from, request.headers[ONCE_HEADER] === 'once', release);
+    await streams.serve(reply.raw, from, request.headers[ONCE_HEADER] === 'once', release, credentialStillValid(brume.credentials, request, 'read'));
   });
 };

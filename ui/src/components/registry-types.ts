@@ -46,3 +46,4 @@ export type ImportReport = Schemas['ImportReport'];
 /** The data of /api/stream's events (live.ts). */
 export type LiveProgress = Schemas['LiveProgress'];
 export type StreamProgress = Schemas['StreamProgress'];
+export type StreamSignedOut = Schemas['StreamSignedOut'];
