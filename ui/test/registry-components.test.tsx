@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/api.ts';
 import { ConfirmButton } from '../src/components/confirm-button.tsx';
 import { ErrorMessage } from '../src/components/error-message.tsx';
+import { ProgressBar } from '../src/components/progress-bar.tsx';
 import { summariseEvent, type EventNames } from '../src/components/subject-history.tsx';
 import { formatBytes } from '../src/components/format-bytes.ts';
 import type { HistoryEvent } from '../src/components/registry-types.ts';
@@ -69,5 +70,27 @@ describe('formatBytes', () => {
     expect(formatBytes(27)).toBe('27 B');
     expect(formatBytes(31457280)).toBe('30.0 MiB');
     expect(formatBytes(null)).toBe('—');
+  });
+});
+
+describe('ProgressBar', () => {
+  const figures = { percent: 25, bytesDone: 250_000_000, bytesTotal: 1_000_000_000, rateBytesPerSecond: 50_000_000, etaSeconds: null, partition: 'part2' };
+  const bar = (node: unknown) => {
+    const div = document.createElement('div');
+    render(node as never, div);
+    return div.querySelector('[role=progressbar]')!;
+  };
+
+  it('reads out the figures of a running task, working out the time left from the rate when the client sent none', () => {
+    const running = bar(<ProgressBar label="deploy on lab-01" figures={figures} />);
+    expect(running.getAttribute('aria-valuenow')).toBe('25');
+    expect(running.getAttribute('aria-valuetext')).toMatch(/^25\.0%, .*\/s, 15 s left, partition part2, /);
+  });
+
+  it('says "when it ended" for a stopped task, and has no value before the first report', () => {
+    expect(bar(<ProgressBar label="x" figures={figures} ended />).getAttribute('aria-valuetext')).toMatch(/^25\.0% when it ended, /);
+    const idle = bar(<ProgressBar label="x" figures={null} waiting="waiting for a slot" />);
+    expect(idle.getAttribute('aria-valuenow')).toBeNull();
+    expect(idle.getAttribute('aria-valuetext')).toBe('waiting for a slot');
   });
 });

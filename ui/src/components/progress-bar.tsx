@@ -9,10 +9,18 @@ export type ProgressFigures = Pick<TaskProgress, 'percent'>
  * "25.0%", "41 MB/s", "3 min 10 s left", "partition sda2", "2.1 GB of 8.4 GB": the
  * parts that are known, most wanted first (a narrow line cuts the last).
  */
-function describe(figures: ProgressFigures): string[] {
+function describe(figures: ProgressFigures, ended: boolean): string[] {
+  if (ended) {
+    const parts = [`${figures.percent.toFixed(1)}% when it ended`];
+    if (figures.bytesTotal) parts.push(`${formatBytes(figures.bytesDone ?? 0)} of ${formatBytes(figures.bytesTotal)}`);
+    return parts;
+  }
   const parts = [`${figures.percent.toFixed(1)}%`];
   if (figures.rateBytesPerSecond) parts.push(`${formatBytes(figures.rateBytesPerSecond)}/s`);
-  if (figures.etaSeconds !== null && figures.etaSeconds !== undefined) parts.push(`${formatDuration(figures.etaSeconds)} left`);
+  // The client's own ETA when it sent one, otherwise what the rate says.
+  const eta = figures.etaSeconds ?? (figures.rateBytesPerSecond && figures.bytesTotal
+    ? Math.max(0, (figures.bytesTotal - (figures.bytesDone ?? 0)) / figures.rateBytesPerSecond) : null);
+  if (eta !== null) parts.push(`${formatDuration(eta)} left`);
   if (figures.partition) parts.push(`partition ${figures.partition}`);
   if (figures.bytesTotal) parts.push(`${formatBytes(figures.bytesDone ?? 0)} of ${formatBytes(figures.bytesTotal)}`);
   return parts;
@@ -28,11 +36,19 @@ function describe(figures: ProgressFigures): string[] {
  * @example
  * <ProgressBar label="deploy on lab-01" figures={live.progress.get(task.id) ?? task.progress} waiting="waiting for a slot" />
  */
-export function ProgressBar({ label, figures, waiting = 'no report yet' }: { label: string; figures: ProgressFigures | null | undefined; waiting?: string }) {
+export function ProgressBar({ label, figures, waiting = 'no report yet', ended = false, compact = false }: {
+  label: string;
+  figures: ProgressFigures | null | undefined;
+  waiting?: string;
+  /** The task stopped (complete, failed, cancelled): the last figures, said as such. */
+  ended?: boolean;
+  /** For a row in a list: a narrower bar. */
+  compact?: boolean;
+}) {
   const percent = figures ? Math.min(100, Math.max(0, figures.percent)) : 0;
-  const parts = figures ? describe(figures) : [waiting];
+  const parts = figures ? describe(figures, ended) : [waiting];
   return (
-    <div class={`progress-bar${figures ? '' : ' progress-bar-idle'}`}>
+    <div class={`progress-bar${figures ? '' : ' progress-bar-idle'}${compact ? ' progress-bar-compact' : ''}`}>
       <div
         class="progress-bar-track"
         role="progressbar"

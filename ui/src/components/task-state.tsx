@@ -1,5 +1,5 @@
 import type { TaskProgress, TaskStatus } from './registry-types.ts';
-import { formatBytes, formatDuration } from './time-and-size.tsx';
+import { ProgressBar } from './progress-bar.tsx';
 
 export type { TaskStatus };
 export const ACTIVE_STATES: TaskStatus[] = ['queued', 'checked-in', 'in-progress'];
@@ -13,26 +13,8 @@ export function TaskStateBadge({ state }: { state: string }) {
   return <span class={`task-state task-state-${state}`}><span aria-hidden="true">{mark}</span> {state}</span>;
 }
 
-/** A progress bar with its figures; the bar is a <progress> so assistive technology reads the percentage. */
+/** A task's bar in the task pages: the shared ProgressBar, with "when it ended" once the task stopped. */
 export function TaskProgressBar({ progress, compact = false, stopped = false }: { progress: TaskProgress | null; compact?: boolean; stopped?: boolean }) {
   if (!progress) return null;
-  if (stopped) {
-    return (
-      <div class="task-progress">
-        <progress max={100} value={progress.percent} aria-label={`${progress.percent}% when it ended`} />
-        <span class="task-progress-figures">{progress.percent}% when it ended · {formatBytes(progress.bytesDone)} of {formatBytes(progress.bytesTotal)}</span>
-      </div>
-    );
-  }
-  const eta = progress.etaSeconds ?? (progress.rateBytesPerSecond > 0 ? (progress.bytesTotal - progress.bytesDone) / progress.rateBytesPerSecond : null);
-  return (
-    <div class={`task-progress${compact ? ' compact' : ''}`}>
-      <progress max={100} value={progress.percent} aria-label={`${progress.percent}% done`} />
-      <span class="task-progress-figures">
-        {progress.percent}%{!compact && <> · {formatBytes(progress.bytesDone)} of {formatBytes(progress.bytesTotal)}</>}
-        {progress.rateBytesPerSecond > 0 && <> · {formatBytes(progress.rateBytesPerSecond)}/s</>}
-        {eta !== null && <> · {formatDuration(eta)} left</>}
-      </span>
-    </div>
-  );
+  return <ProgressBar label={stopped ? 'progress when the task ended' : 'progress'} figures={progress} ended={stopped} compact={compact} />;
 }
