@@ -42,7 +42,7 @@ async function openApiDocument(): Promise<OpenAPI3> {
   }
 }
 
-const types = HEADER + astToString(await openapiTS(await openApiDocument(), { silent: true }));
+const types = HEADER + astToString(await openapiTS(await openApiDocument(), { silent: true, emptyObjectsUnknown: true }));
 const previous = await readFile(OUTPUT, 'utf8').catch(() => null);
 if (previous !== types) {
   await mkdir(dirname(OUTPUT), { recursive: true });

@@ -41,9 +41,14 @@ type PathParams<P extends Path, M extends Method> = Parameters<P, M> extends { p
 /** A path's query parameters. */
 export type QueryOf<P extends Path, M extends Method = 'GET'> = Parameters<P, M> extends { query?: infer Q } ? NonNullable<Q> : never;
 
+/** What a path takes as its body, as the OpenAPI document describes it (JSON, or the CSV text of the import); never where it takes none. */
+export type BodyOf<P extends Path, M extends Method> = Operation<P, M> extends { requestBody?: infer B }
+  ? ([NonNullable<B>] extends [never] ? never : NonNullable<B> extends { content: infer C } ? C[keyof C] : never)
+  : never;
+
 export type RequestOptions<P extends Path, M extends Method> = {
   query?: QueryOf<P, M>;
-  body?: unknown;
+  body?: BodyOf<P, M>;
   headers?: Record<string, string>;
 } & ([PathParams<P, M>] extends [never] ? { params?: never } : { params: PathParams<P, M> });
 

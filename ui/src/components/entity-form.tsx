@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, type Answer } from '../api.ts';
+import { api, type Answer, type BodyOf } from '../api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { FieldError, fieldProps, focusField } from './field-error.tsx';
 
@@ -95,7 +95,8 @@ export function EntityForm({ form, path, what, fields, entity, onSaved, onCancel
     try {
       const saved = entity
         ? await api('PATCH', `${path}/{id}`, { params: { id: entity.id }, body, headers: { 'if-match': `"${entity.version}"` } })
-        : await api('POST', path, { body });
+        // The form sends the fields it has; a missing required one comes back as the API's 400, shown at the field.
+        : await api('POST', path, { body: body as BodyOf<typeof path, 'POST'> });
       onSaved(saved);
     } catch (caught) {
       setError(caught);

@@ -1,6 +1,6 @@
 import { EntityMissing, useEntityDelete } from '../components/entity-detail.tsx';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, apiGet } from '../api.ts';
+import { api, apiGet, type BodyOf } from '../api.ts';
 import { invalidateCatalog, useCatalog, useNames } from '../components/catalog-cache.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { CursorPager, useCursorPages } from '../components/cursor-pager.tsx';
@@ -173,8 +173,7 @@ function GroupTaskForm({ group, onStarted }: { group: Group; onStarted: () => vo
     setError(null);
     setRun(null);
     try {
-      const body: Record<string, unknown> = { type, groupId: group.id, options: { wakeBefore, afterTask } };
-      if (imageId) body.imageId = imageId;
+      const body: BodyOf<'/api/tasks', 'POST'> = { type, groupId: group.id, options: { wakeBefore, afterTask }, ...(imageId ? { imageId } : {}) };
       const answer = await api('POST', '/api/tasks', { body });
       if ('runId' in answer) setRun(answer);
       onStarted();

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { api, type BodyOf } from '../api.ts';
 import { useCatalog } from '../components/catalog-cache.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { FieldError, fieldProps, focusField } from '../components/field-error.tsx';
@@ -118,7 +118,8 @@ export function HostForm({ host, onSaved, onCancel, onReload }: {
     try {
       const saved = host
         ? await api('PATCH', '/api/hosts/{id}', { params: { id: host.id }, body, headers: { 'if-match': `"${host.version}"` } })
-        : await api('POST', '/api/hosts', { body });
+        // The form sends the fields it has; a missing required one comes back as the API's 400, shown at the field.
+        : await api('POST', '/api/hosts', { body: body as BodyOf<'/api/hosts', 'POST'> });
       onSaved(saved);
     } catch (caught) {
       setError(caught);

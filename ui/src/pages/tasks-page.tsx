@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, apiGet, type QueryOf } from '../api.ts';
+import { ApiError, api, apiGet, type BodyOf, type QueryOf } from '../api.ts';
 import { href, navigate } from '../router.ts';
 import { useSession } from '../session.ts';
 import { EntityPicker, type Picked } from '../components/entity-picker.tsx';
@@ -277,12 +277,12 @@ function CreateTask({ query }: { query: URLSearchParams }) {
     const missing = !picked ? new ApiError(400, 'validation', `choose a ${target}`, target === 'host' ? 'hostId' : 'groupId')
       : !type ? new ApiError(400, 'validation', 'choose a task type', 'type') : null;
     if (missing || !picked || !type) { setError(missing); showProblem(missing); return; }
-    const body: Record<string, unknown> = {
+    const body: BodyOf<'/api/tasks', 'POST'> = {
       type: type.id,
-      [target === 'host' ? 'hostId' : 'groupId']: picked.id,
+      ...(target === 'host' ? { hostId: picked.id } : { groupId: picked.id }),
       options: { ...(showAfterTask ? { afterTask } : {}), ...(showWake ? { wakeBefore } : {}) },
+      ...(needsImage && imageId ? { imageId } : {}),
     };
-    if (needsImage && imageId) body.imageId = imageId;
     const text = JSON.stringify(body);
     // The same request again (a double click, an answer lost on the way) keeps its key: no second task.
     if (!attempt.current || attempt.current.body !== text) attempt.current = { key: newIdempotencyKey(), body: text };
