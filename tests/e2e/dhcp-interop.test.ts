@@ -278,7 +278,7 @@ describe('proxy mode beside dnsmasq on one LAN', () => {
     const pxe = await pxeClient(arch);
     // dnsmasq's offer: an address, nothing to boot.
     expect(pxe.addressOffer).toMatchObject({ serverId: '192.0.2.2', file: '', vendorClass: null });
-    expect(pxe.addressOffer.yiaddr).toMatch(/^192\.0\.2\.1[0-4]\d$/);
+    expect(pxe.addressOffer.yiaddr).toMatch(/^192\.0\.2\.(1[0-4]\d|150)$/);
     // brume's proxy offer on port 67: no address, PXEClient, discovery control, boot file, GUID echoed.
     expect(pxe.proxyOffer).toMatchObject({ yiaddr: '0.0.0.0', serverId: '192.0.2.1', siaddr: '192.0.2.1', vendorClass: 'PXEClient', file, option43: [6, 1, 8, 255], mask: null });
     expect(pxe.proxyOffer.option97).toHaveLength(17);
