@@ -16,7 +16,7 @@ export interface RouteContext {
   brume: Brume;
   config: HttpConfig;
   /** The iPXE script answers, shared by the boot route and the server's fast path (one menu cache). */
-  bootScripts?: BootScriptResponder;
+  bootScripts: BootScriptResponder;
 }
 
 /** One resource's routes, registered on the authenticated API scope. */

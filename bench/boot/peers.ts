@@ -83,12 +83,7 @@ export async function startNginx(lab: BootLab, port: number, body: string): Prom
   const script = join(prefix, 'www', 'script.ipxe');
   await writeFile(script, body, { mode: 0o644 });
   const config = `
-worker_processes 1;
-daemon off;
-master_process on;
-pid ${join(prefix, 'nginx.pid')};
-error_log stderr warn;
-events { worker_connections 1024; }
+${nginxMain(prefix, '1')}
 http {
   access_log off;
   keepalive_requests 1000000;
@@ -113,5 +108,13 @@ http {
 }
 
 /** nginx's temp directories under `prefix`, so a bench's nginx writes nothing outside its own directory. */
+/** The top of an nginx.conf for a bench peer: in the foreground, its pid and temp files under `prefix`, errors on stderr. */
+export const nginxMain = (prefix: string, workers: string): string => `worker_processes ${workers};
+daemon off;
+master_process on;
+pid ${join(prefix, 'nginx.pid')};
+error_log stderr warn;
+events { worker_connections 1024; }`;
+
 export const nginxTempPaths = (prefix: string): string =>
   ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((what) => `${what}_temp_path ${join(prefix, what)};`).join('\n  ');

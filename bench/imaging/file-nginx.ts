@@ -1,7 +1,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootLab } from '../boot/lab.ts';
-import { listening, nginxTempPaths, peer, type Peer } from '../boot/peers.ts';
+import { listening, nginxMain, nginxTempPaths, peer, type Peer } from '../boot/peers.ts';
 
 /** Where nginx serves the image's files: /image/files/<name>. */
 export const NGINX_FILES_PATH = '/image/files';
@@ -19,12 +19,7 @@ export async function startFileNginx(lab: BootLab, port: number, dir: string): P
   const prefix = await lab.tempDir('nginx-files');
   await chmod(prefix, 0o755);
   const config = `
-worker_processes auto;
-daemon off;
-master_process on;
-pid ${join(prefix, 'nginx.pid')};
-error_log stderr warn;
-events { worker_connections 1024; }
+${nginxMain(prefix, 'auto')}
 http {
   sendfile on;
   tcp_nopush on;

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BootFiles } from '../../boot-files/boot-files.ts';
 import type { BootConfig } from '../../boot/boot-config.ts';
-import { BOOT_SCRIPT_PATH, BootScriptResponder } from '../boot-script-responder.ts';
+import { BOOT_SCRIPT_PATH } from '../boot-script-responder.ts';
 import type { RouteModule } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { text } from '../schemas.ts';
@@ -32,7 +32,6 @@ const bootDoc = (summary: string) => ({ tags: ['boot'], summary, security: [] })
 export const bootRoutes: RouteModule = (api, { brume, config, bootScripts }) => {
   const boot = config.boot ?? DEFAULT_BOOT_HTTP_CONFIG;
   const files = boot.files ?? new BootFiles(boot.filesDir);
-  const scripts = bootScripts ?? new BootScriptResponder(brume, boot);
 
   api.get<{ Querystring: { mac: string; arch?: string; platform?: string } }>(BOOT_SCRIPT_PATH, {
     config: { access: 'public' },
@@ -52,7 +51,7 @@ export const bootRoutes: RouteModule = (api, { brume, config, bootScripts }) => 
     },
   }, async (request, reply) => {
     const { mac, arch, platform } = request.query;
-    const answer = scripts.answer({ mac, arch, platform, ip: request.ip });
+    const answer = bootScripts.answer({ mac, arch, platform, ip: request.ip });
     if (!answer.ok) throw new HttpError(400, 'validation', answer.message, { field: answer.field });
     return reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(answer.script);
   });
