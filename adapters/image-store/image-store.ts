@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseManifest, type ImageManifest, type ManifestFile } from '../../core/images/image-manifest.ts';
+import { KernelSendError, socketFdOf, type KernelSend } from './kernel-send.ts';
 
 /** File names a client may PUT: no separators, no dot files, no traversal. */
 const FILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -48,12 +51,17 @@ export interface CommittedRevision {
  * so a failed or cancelled capture leaves the current one intact.
  *
  * @example
- * const store = new ImageStore('/srv/brume/images');
+ * const store = new ImageStore('/srv/brume/images', { kernelSend: loadKernelSend() });
  * await store.receive(imageId, taskId, 'part1.img.zst', request.raw);
  * const revision = await store.commit(imageId, taskId, manifestFromClient);
  */
 export class ImageStore {
-  constructor(readonly root: string) {}
+  /** Sends deploys with sendfile(2) when set (adapters/image-store/kernel-send.ts); copies them through Node otherwise. */
+  readonly kernelSend: KernelSend | null;
+
+  constructor(readonly root: string, options: { kernelSend?: KernelSend | null } = {}) {
+    this.kernelSend = options.kernelSend ?? null;
+  }
 
   /** Streams one capture file in; answers its size and digest. Throws `aborted` (and keeps nothing) if the body is cut off. */
   async receive(
@@ -195,7 +203,7 @@ export class ImageStore {
     });
     if (size !== file.sizeBytes) throw new ImageStoreError('mismatch', `${path} is ${size} bytes, the manifest says ${file.sizeBytes}`);
     const handle = await open(path, 'r');
-    return new ImageFileReader(handle, file, path, range?.start ?? 0, range?.end ?? size - 1);
+    return new ImageFileReader(handle, file, path, range?.start ?? 0, range?.end ?? size - 1, this.kernelSend);
   }
 
   private async receivedFiles(imageId: string, taskId: string): Promise<Map<string, ReceivedFile>> {
@@ -220,12 +228,18 @@ export class ImageStore {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+/** How sendfile reports a client that went away. */
+const CLOSED = new Set(['ECANCELED', 'EPIPE', 'ECONNRESET']);
+
 /** Bytes per read of a file being deployed; each transfer reads into two such buffers, again and again. */
 const READ_CHUNK = 1 << 20;
 
 /**
  * A file of a committed revision, open for one deploy: bytes `start` to
- * `end` (inclusive). `writeTo` reads it into two buffers of its own and
+ * `end` (inclusive). Given a `KernelSend` and an HTTP response on a plain
+ * socket, `writeTo` has the kernel send the bytes (sendfile), as nginx
+ * does. Otherwise it reads them into two buffers of its own and
  * refills a buffer only once the destination has taken its bytes (the
  * write callback), reading the next chunk while the last one is being
  * sent. A ReadStream allocates a new buffer for every chunk instead: 2,048
@@ -236,7 +250,10 @@ const READ_CHUNK = 1 << 20;
 export class ImageFileReader {
   private closing: Promise<void> | null = null;
 
-  constructor(private readonly handle: FileHandle, readonly file: ManifestFile, readonly path: string, readonly start: number, readonly end: number) {}
+  constructor(
+    private readonly handle: FileHandle, readonly file: ManifestFile, readonly path: string, readonly start: number, readonly end: number,
+    private readonly kernelSend: KernelSend | null = null,
+  ) {}
 
   /** How many bytes `writeTo` sends. */
   get length(): number {
@@ -252,6 +269,14 @@ export class ImageFileReader {
    * write error; it never destroys `out` itself.
    */
   async writeTo(out: Writable, begin: () => void): Promise<void> {
+    const socket = out instanceof ServerResponse ? out.socket : null;
+    if (this.kernelSend && socket && socketFdOf(socket) !== null && this.length > 0) {
+      return this.sendByKernel(this.kernelSend, out as ServerResponse, socket, begin);
+    }
+    return this.copyTo(out, begin);
+  }
+
+  private async copyTo(out: Writable, begin: () => void): Promise<void> {
     const size = Math.min(READ_CHUNK, Math.max(1, this.length));
     const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
     let turn = 0;
@@ -264,6 +289,28 @@ export class ImageFileReader {
       // Send this chunk while the next one is read into the other buffer; neither buffer is touched again before both are done.
       [, chunk] = await Promise.all([writeChunk(out, chunk), next <= this.end ? this.read(buffers[turn]!, next) : null]);
       position = next;
+    }
+    out.end();
+  }
+
+  private async sendByKernel(kernel: KernelSend, out: ServerResponse, socket: Socket, begin: () => void): Promise<void> {
+    // One byte read first, so that a file that cannot be read still fails before the answer starts.
+    await this.read(Buffer.allocUnsafe(1), this.start);
+    begin();
+    out.flushHeaders();
+    // The head must reach the kernel before the body does: wait for Node's writes to the socket to drain.
+    await writeChunk(socket, EMPTY);
+    if (out.writableLength > 0) {
+      // Held back in the response (a request pipelined behind another answer): send through it instead.
+      return this.copyTo(out, () => {});
+    }
+    try {
+      await kernel.send(socket, this.handle.fd, this.start, this.length);
+    } catch (error) {
+      if (!(error instanceof KernelSendError)) throw error;
+      if (error.code === 'ENODATA') throw new ImageStoreError('mismatch', `${this.path} ended at byte ${this.start + error.sent}, before byte ${this.end + 1}`);
+      if (CLOSED.has(error.code) || socket.destroyed) throw new ImageStoreError('aborted', 'the connection closed before the whole file was sent');
+      throw error;
     }
     out.end();
   }

@@ -16,7 +16,9 @@ export interface ImagingConfig {
   staleTaskMinutes: number;
   /** Whether machines may register themselves (and report inventory) from the boot menu, without a task. */
   bootRegistration: boolean;
-  /** Child processes that send deploy files (0: the server sends them itself). */
+  /** Whether deploy files go out by sendfile(2) when the native addon is built (the file senders are then not used). */
+  sendfile: boolean;
+  /** Child processes that send deploy files when they are copied through Node (0: the server sends them itself). */
   fileSenders: number;
   /** Deploy files the server sends itself at once before handing more to the senders (one is fastest for a lone client). */
   localFileTransfers: number;
@@ -30,7 +32,8 @@ export const IMAGING_CONFIG_VARIABLES = [
   ['BRUME_PROGRESS_EVENT_SECONDS', '30', 'at most one progress event per task this often'],
   ['BRUME_STALE_TASK_MINUTES', '15', 'fail an in-progress imaging task whose client stopped reporting this long ago'],
   ['BRUME_BOOT_REGISTRATION', 'true', 'let unknown machines register themselves (and hosts report inventory) from the boot menu'],
-  ['BRUME_FILE_SENDERS', '<CPU count>', 'child processes that send deploy files on the other cores (0: the server sends them itself)'],
+  ['BRUME_SENDFILE', 'true', 'send deploy files with the kernel\'s sendfile, one thread per transfer, when the native addon is built (npm install builds it)'],
+  ['BRUME_FILE_SENDERS', '<CPU count>', 'without sendfile: child processes that send deploy files on the other cores (0: the server sends them itself)'],
   ['BRUME_LOCAL_FILE_TRANSFERS', '1', 'deploy files the server sends itself at once before handing more to the file senders'],
 ] as const;
 
@@ -43,6 +46,7 @@ export function imagingConfigFromEnv(env: NodeJS.ProcessEnv, dataDir: string): I
     progressEventSeconds: integerVar(env, 'BRUME_PROGRESS_EVENT_SECONDS', 30, 1, 3600, 'a number of seconds'),
     staleTaskMinutes: integerVar(env, 'BRUME_STALE_TASK_MINUTES', 15, 1, 1440, 'a number of minutes'),
     bootRegistration: booleanVar(env, 'BRUME_BOOT_REGISTRATION', true),
+    sendfile: booleanVar(env, 'BRUME_SENDFILE', true),
     fileSenders: integerVar(env, 'BRUME_FILE_SENDERS', availableParallelism(), 0, 64, 'a number of processes'),
     localFileTransfers: integerVar(env, 'BRUME_LOCAL_FILE_TRANSFERS', 1, 0, 1000, 'a number of transfers'),
   };

@@ -18,6 +18,7 @@ import { wakeOnLanEffects } from '../wake-on-lan/task-effect-runner.ts';
 import type { WolConfig } from '../wake-on-lan/wol-config.ts';
 import { ImageStore } from '../image-store/image-store.ts';
 import { FileSenders } from '../image-store/file-senders.ts';
+import { loadKernelSend } from '../image-store/kernel-send.ts';
 import { imagingConfigFromEnv, type ImagingConfig } from '../imaging/imaging-config.ts';
 import { ProgressBoard } from '../imaging/progress-board.ts';
 
@@ -38,6 +39,8 @@ export interface Brume {
   imageStore: ImageStore;
   /** Child processes deploy files are sent from (adapters/image-store/file-senders.ts). */
   fileSenders: FileSenders;
+  /** How deploy files go out, for the start-up log: by sendfile, or copied (and why). */
+  deploySending: string;
   /** The latest progress of each imaging client; rate-limited into the log. */
   progressBoard: ProgressBoard;
   imaging: ImagingConfig;
@@ -99,7 +102,10 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
     { durable: false, batchSize: 5000, types: BOOT_INDEX_EVENT_TYPES, pollMs },
   );
   const imaging = options.imaging ?? imagingConfigFromEnv({}, options.dataDir ?? './data');
-  const fileSenders = new FileSenders(imaging.fileSenders);
+  // Deploy files go out by sendfile when the addon is built; copying them through Node (in child
+  // processes, so on every core) is the fallback.
+  const kernelSend = imaging.sendfile ? loadKernelSend() : { ok: false as const, reason: 'BRUME_SENDFILE is off' };
+  const fileSenders = new FileSenders(kernelSend.ok ? 0 : imaging.fileSenders);
   let commands: Commands | undefined;
   const wakeOnLan = wakeOnLanEffects({
     store, log, commands: () => commands!,
@@ -145,7 +151,8 @@ export async function openBrume(options: OpenOptions): Promise<Brume> {
   return {
     database, store, commands, credentials, readModels, bootIndex, bootActivity, bootTokens, responderStats: new Map(),
     imaging,
-    imageStore: new ImageStore(imaging.imagesDir),
+    imageStore: new ImageStore(imaging.imagesDir, { kernelSend: kernelSend.ok ? kernelSend.send : null }),
+    deploySending: kernelSend.ok ? 'sent by the kernel (sendfile), a thread per transfer' : `copied through Node (${kernelSend.reason})`,
     fileSenders,
     progressBoard: new ProgressBoard(() => commands!, { minEventIntervalMs: imaging.progressEventSeconds * 1000, log }),
     async settle(position, timeoutMs = 5000) {

@@ -36,6 +36,8 @@ export interface BrumeProcess {
   /** Lines brume printed that are warnings or errors (capped), and how many lines in all. */
   complaints(): string[];
   linesPrinted(): number;
+  /** What brume printed up to `listening on` (its start-up summary). */
+  startupLines(): string[];
   /** Calls the API with the admin's bearer token, from the client namespace. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }>;
   /** The responders' counters, or null when the route is missing or fails. */
@@ -121,6 +123,7 @@ export async function startBrume(lab: BootLab, options: BrumeOptions): Promise<B
     process: child, baseUrl, dataDir, api, status,
     complaints: () => [...complaints],
     linesPrinted: () => printed,
+    startupLines: () => [...startup],
     // brume closes its database on SIGTERM; give it time before SIGKILL.
     stop: () => stopProcess(child, 15_000),
   };

@@ -107,6 +107,9 @@ export async function imagingSuite(log: Log, options: ImagingOptions = IMAGING_D
       },
     });
     log(`imaging: brume serve up in ${((performance.now() - started) / 1000).toFixed(1)} s (pid ${brume.process.pid}), images in ${imagesDir}`);
+    const sending = /deploy files are (.+)$/.exec(brume.startupLines().find((l) => l.includes('deploy files are')) ?? '')?.[1] ?? 'sent as brume did not say';
+    machine.line += `, deploy files ${sending}`;
+    log(`imaging: brume's deploy files are ${sending}`);
     try {
       const imageId = await createImage(brume, 'bench-image');
       log(`imaging: capture, ${options.captures} x PUT of ${image.bytes.toLocaleString('en-US')} bytes, against sha256sum`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BOOT_HTTP_CONFIG } from '../../adapters/http/routes/boot.ts';
 import { openApiHarness, type ApiClient, type ApiHarness } from '../../adapters/http/testing.ts';
+import { loadKernelSend } from '../../adapters/image-store/kernel-send.ts';
 import { imagingConfigFromEnv } from '../../adapters/imaging/imaging-config.ts';
 import { DeadlineWatcher } from '../../adapters/runtime/deadline-watcher.ts';
 import { BACKENDS, freshDatabase } from '../support/databases.ts';
@@ -37,7 +38,15 @@ class Client {
   }
 }
 
-describe.each(BACKENDS)('the booted client\'s protocol on $backend', ({ backend, skip }) => {
+const kernel = loadKernelSend();
+if (!kernel.ok) console.warn(`SKIPPED: the client protocol with deploy files sent by sendfile: ${kernel.reason}`);
+/** Deploy files go out by sendfile (the default) on both backends, and once through a file sender process, the fallback. */
+const CASES = [
+  ...BACKENDS.map((b) => ({ ...b, skip: b.skip || !kernel.ok, sending: 'sendfile' as const })),
+  { backend: 'pglite' as const, skip: false, sending: 'a file sender' as const },
+];
+
+describe.each(CASES)('the booted client\'s protocol on $backend, deploy files sent by $sending', ({ backend, skip, sending }) => {
   let api: ApiHarness;
   let operator: ApiClient;
   let imagesDir: string;
@@ -78,8 +87,11 @@ describe.each(BACKENDS)('the booted client\'s protocol on $backend', ({ backend,
     api = await openApiHarness({
       ...(backend === 'postgres' ? await freshDatabase('postgres') : {}),
       http: { boot: { ...DEFAULT_BOOT_HTTP_CONFIG, httpBaseUrl: 'http://192.0.2.1:8080' } },
-      // Every file over a real connection goes through a sender process (localFileTransfers 0), so that path is what the socket tests see.
-      imaging: { ...imagingConfigFromEnv({}, imagesDir), imagesDir, defaultMaxClients: 2, progressEventSeconds: 3600, fileSenders: 1, localFileTransfers: 0 },
+      // Without sendfile, every file over a real connection goes through a sender process (localFileTransfers 0).
+      imaging: {
+        ...imagingConfigFromEnv({}, imagesDir), imagesDir, defaultMaxClients: 2, progressEventSeconds: 3600,
+        ...(sending === 'sendfile' ? { sendfile: true } : { sendfile: false, fileSenders: 1, localFileTransfers: 0 }),
+      },
     });
     operator = api.as('operator');
     const image = await api.as('admin').post('/api/images', { name: 'lab-image' });
@@ -189,7 +201,8 @@ describe.each(BACKENDS)('the booted client\'s protocol on $backend', ({ backend,
     expect(tail.headers['content-range']).toBe(`bytes 1000000-${part.length - 1}/${part.length}`);
     expect(Buffer.compare(tail.rawPayload, part.subarray(1_000_000))).toBe(0);
     expect((await client.getRange('part1.img.zst', `bytes=${part.length}-`)).statusCode).toBe(416);
-    // Over a real connection the file goes out from a sender process: the same bytes, whole or from an offset.
+    // Over a real connection the file goes out by sendfile or from a sender process: the same bytes, whole or from an offset.
+    expect(api.brume.deploySending).toMatch(sending === 'sendfile' ? /^sent by the kernel/ : /^copied through Node/);
     await api.app.listen({ host: '127.0.0.1', port: 0 }).catch(() => undefined);
     const { port } = api.app.server.address() as AddressInfo;
     const url = `http://127.0.0.1:${port}/api/client/v1/tasks/${client.taskId}/image/files/part1.img.zst`;

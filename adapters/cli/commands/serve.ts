@@ -72,7 +72,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const deadlines = new DeadlineWatcher(brume);
   deadlines.start();
   for (const line of boot.summary) console.error(`brume: ${line}`);
-  console.error(`brume: images in ${imaging.imagesDir}`);
+  console.error(`brume: images in ${imaging.imagesDir}; deploy files are ${brume.deploySending}`);
   const bootEnv = existsSync(join(imaging.bootEnvDir, 'vmlinuz')) && existsSync(join(imaging.bootEnvDir, 'initrd.img'));
   console.error(bootEnv
     ? `brume: boot environment from ${imaging.bootEnvDir}`
