@@ -46,6 +46,9 @@ const SCHEMA_VERSION = 1;
 
 const PG_UNIQUE_VIOLATION = '23505';
 
+/** Concurrent appends wake other processes at most this often (one NOTIFY covers every commit before it). */
+const NOTIFY_INTERVAL_MS = 2;
+
 /**
  * Wakes other processes (LISTEN on EVENTS_CHANNEL) after commits.
  *
@@ -56,15 +59,21 @@ const PG_UNIQUE_VIOLATION = '23505';
  * statement (no extra round trip, nobody to wait for), while appends that
  * overlap others notify through here: after they commit, one payload-free
  * NOTIFY is sent on its own, and every append that commits while it is on
- * its way is covered by one more, sent when it returns. Each commit is thus
- * followed by a NOTIFY sent after it, without appends waiting for it; if the
- * process dies in between, listeners find the events at their next poll.
+ * its way, or within `minIntervalMs` after it, is covered by the next one.
+ * Each commit is thus followed by a NOTIFY sent after it (at most
+ * `minIntervalMs` later), without appends waiting for it; if the process
+ * dies in between, listeners find the events at their next poll.
+ *
+ * The interval matters under load: sent back to back, these NOTIFYs came
+ * close to one per append with eight busy appenders, a statement each, and
+ * cost a quarter of the append rate (docs/benchmarks.md).
  */
 class CommitNotifier {
   private sending = false;
   private pending = false;
+  private lastSent = -Infinity;
 
-  constructor(private readonly db: Kysely<Schema>) {}
+  constructor(private readonly db: Kysely<Schema>, private readonly minIntervalMs = NOTIFY_INTERVAL_MS) {}
 
   notify(): void {
     this.pending = true;
@@ -74,7 +83,10 @@ class CommitNotifier {
   private async send(): Promise<void> {
     this.sending = true;
     while (this.pending) {
+      const wait = this.lastSent + this.minIntervalMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       this.pending = false;
+      this.lastSent = performance.now();
       await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(this.db).catch(() => {});
     }
     this.sending = false;

@@ -177,6 +177,31 @@ describe.each(BACKENDS)('event store contract on $backend', ({ backend, skip }) 
     expect(wins).toHaveLength(appenders * rounds);
   });
 
+  it.skipIf(skip)('given a burst of concurrent appends, then listeners are woken after it, by far fewer NOTIFYs than appends', async () => {
+    const heard: number[] = [];
+    const stop = await database.listen(() => heard.push(performance.now()));
+    try {
+      const appenders = 8;
+      const rounds = 25;
+      const started = performance.now();
+      await Promise.all(Array.from({ length: appenders }, async (_, a) => {
+        for (let v = 0; v < rounds; v++) {
+          await store.append([{ streamId: `burst-${a}`, streamType: 'note', expectedVersion: v === 0 ? 'no-stream' : v, events: [note(v)] }], { metadata: meta(`burst-${a}-${v}`) });
+        }
+      }));
+      const burstEnded = performance.now();
+      const quietUntil = performance.now() + 300;
+      while (performance.now() < quietUntil) await new Promise((resolve) => setTimeout(resolve, 20));
+      // The commits at the end of the burst are followed by a NOTIFY sent after them.
+      expect(heard.some((at) => at >= burstEnded)).toBe(true);
+      // Overlapping appends share NOTIFYs, at most one per 2 ms (sent back to back, PostgreSQL saw more than one per ms).
+      const duringBurst = heard.filter((at) => at < burstEnded).length;
+      expect(duringBurst).toBeLessThanOrEqual((burstEnded - started) / 2 + 2);
+    } finally {
+      await stop();
+    }
+  });
+
   it.skipIf(skip)('delivers every event exactly once, in commit order, to a subscriber running during concurrent appends', async () => {
     const seen: RecordedEvent[] = [];
     const subscription = new CatchUpSubscription(database.db, 'contract-test', async (events) => { seen.push(...events); }, { durable: true, batchSize: 37, pollMs: 50 });
