@@ -68,7 +68,7 @@ const NOTIFY_INTERVAL_MS = 2;
  * close to one per append with eight busy appenders, a statement each, and
  * cost a quarter of the append rate (docs/benchmarks.md).
  */
-class CommitNotifier {
+export class CommitNotifier {
   private sending = false;
   private pending = false;
   private lastSent = -Infinity;
@@ -84,7 +84,8 @@ class CommitNotifier {
     this.sending = true;
     while (this.pending) {
       const wait = this.lastSent + this.minIntervalMs - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // Whole milliseconds: Node's timers drop the fraction, which would halve the interval.
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
       this.pending = false;
       this.lastSent = performance.now();
       await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(this.db).catch(() => {});
