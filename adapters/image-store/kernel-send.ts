@@ -1,13 +1,6 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
-
-/** The native addon built from ./native/sendfile.c at `npm install` (infra/native/build.mjs). */
-interface NativeSendfile {
-  start(socketFd: number, fileFd: number, offset: number, length: number, done: (errno: number, sent: number) => void): object;
-  cancel(handle: object): void;
-}
+import { loadNative, type NativeAddon } from '../native/load-native.ts';
 
 /** Why a transfer by the kernel stopped short. */
 export class KernelSendError extends Error {
@@ -16,8 +9,6 @@ export class KernelSendError extends Error {
     this.name = 'KernelSendError';
   }
 }
-
-const ADDON = new URL('./native/build/Release/brume_sendfile.node', import.meta.url).pathname;
 
 /**
  * Sends a file's bytes to a connected socket with sendfile(2), on a thread
@@ -29,7 +20,7 @@ const ADDON = new URL('./native/build/Release/brume_sendfile.node', import.meta.
  * if (kernel.ok) await kernel.send.send(socket, handle.fd, 0, size);
  */
 export class KernelSend {
-  constructor(private readonly native: NativeSendfile) {}
+  constructor(private readonly native: NativeAddon) {}
 
   /**
    * Sends `length` bytes of `fileFd` from `offset` to `socket`; resolves
@@ -42,8 +33,8 @@ export class KernelSend {
     const socketFd = socketFdOf(socket);
     if (socketFd === null) return Promise.reject(new KernelSendError('EBADF', 0, 'the connection has no descriptor to send to'));
     return new Promise((resolve, reject) => {
-      const cancel = () => this.native.cancel(handle);
-      const handle = this.native.start(socketFd, fileFd, offset, length, (errno, sent) => {
+      const cancel = () => this.native.sendfileCancel(handle);
+      const handle = this.native.sendfileStart(socketFd, fileFd, offset, length, (errno, sent) => {
         socket.off('close', cancel);
         if (errno === 0 && sent === length) resolve();
         else {
@@ -65,11 +56,6 @@ export function socketFdOf(socket: Socket): number | null {
 
 /** The native sender, or why there is none (not Linux, or the addon was not built). */
 export function loadKernelSend(): { ok: true; send: KernelSend } | { ok: false; reason: string } {
-  if (process.platform !== 'linux') return { ok: false, reason: `sendfile to a socket is built for Linux only, not ${process.platform}` };
-  if (!existsSync(ADDON)) return { ok: false, reason: 'the sendfile addon is not built (npm install builds it; it needs make and a C compiler)' };
-  try {
-    return { ok: true, send: new KernelSend(createRequire(import.meta.url)(ADDON) as NativeSendfile) };
-  } catch (error) {
-    return { ok: false, reason: `the sendfile addon did not load: ${(error as Error).message}` };
-  }
+  const native = loadNative();
+  return native.ok ? { ok: true, send: new KernelSend(native.addon) } : native;
 }

@@ -82,7 +82,7 @@ export async function startBootResponders(brume: Brume, config: BootRespondersCo
       });
       brume.responderStats.set('tftp', () => { const { recent: _recent, ...counters } = tftp.stats(); return counters; });
       closers.push(async () => { brume.responderStats.delete('tftp'); await tftp.close(); });
-      summary.push(`TFTP on ${config.tftp.host}:${tftp.address().port}, files from ${config.tftp.bootFilesDir}`);
+      summary.push(`TFTP on ${config.tftp.host}:${tftp.address().port}, files from ${config.tftp.bootFilesDir}, transfers on ${tftp.engine}`);
     }
     // Whoever names the boot file (brume's DHCP, or the site's), PXE clients will ask for these.
     if (config.dhcp.mode !== 'off' || config.tftp.enabled) {

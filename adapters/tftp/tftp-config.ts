@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../runtime/config.ts';
 import { integerVar } from '../runtime/env-values.ts';
@@ -14,6 +15,8 @@ export interface TftpConfig {
   maxWindow: number;
   /** Cap on the negotiated blksize (RFC 2348): clients asking more get this. */
   maxBlksize: number;
+  /** Transfers at once on threads and sockets of their own (the native addon); the rest on the event loop. */
+  threads: number;
 }
 
 /** The TFTP variables, for `brume serve --help` and the docs, in the shape of CONFIG_VARIABLES. */
@@ -24,6 +27,7 @@ export const TFTP_CONFIG_VARIABLES = [
   ['BRUME_BOOT_FILES_DIR', './boot-files', 'boot files served by TFTP and HTTP; fill it with infra/boot-files/install-ipxe.sh'],
   ['BRUME_TFTP_MAX_WINDOW', '16', 'largest TFTP windowsize (RFC 7440) granted to a client, 1 for lock-step only'],
   ['BRUME_TFTP_MAX_BLKSIZE', '1468', 'largest TFTP blksize (RFC 2348) granted; 1468 fills one Ethernet frame without IP fragments'],
+  ['BRUME_TFTP_THREADS', '<2 x CPU count>', 'TFTP transfers run at once on threads of their own (the native addon npm install builds), the rest on the event loop; 0: all on the event loop'],
 ] as const;
 
 /**
@@ -38,7 +42,7 @@ const MAX_WINDOW_LIMIT = 1024;
  *
  * @example
  * tftpConfigFromEnv({ BRUME_TFTP_PORT: '6969' }, { dhcpEnabled: true })
- * // { enabled: true, host: '0.0.0.0', port: 6969, bootFilesDir: '/.../boot-files', maxWindow: 16, maxBlksize: 1468 }
+ * // { enabled: true, host: '0.0.0.0', port: 6969, bootFilesDir: '/.../boot-files', maxWindow: 16, maxBlksize: 1468, threads: 4 }
  */
 export function tftpConfigFromEnv(env: NodeJS.ProcessEnv, context: { dhcpEnabled: boolean }): TftpConfig {
   const mode = (env.BRUME_TFTP?.trim() || 'auto').toLowerCase();
@@ -52,5 +56,6 @@ export function tftpConfigFromEnv(env: NodeJS.ProcessEnv, context: { dhcpEnabled
     bootFilesDir: resolve(env.BRUME_BOOT_FILES_DIR?.trim() || './boot-files'),
     maxWindow: integerVar(env, 'BRUME_TFTP_MAX_WINDOW', 16, 1, MAX_WINDOW_LIMIT, 'a window of blocks'),
     maxBlksize: integerVar(env, 'BRUME_TFTP_MAX_BLKSIZE', 1468, 8, 65464, 'a block size in bytes (RFC 2348)'),
+    threads: integerVar(env, 'BRUME_TFTP_THREADS', 2 * availableParallelism(), 0, 1000, 'a number of transfers'),
   };
 }

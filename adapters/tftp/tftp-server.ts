@@ -10,13 +10,16 @@
  * in a boot storm on a lossy network.
  */
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { availableParallelism } from 'node:os';
 import { lookup as dnsLookup } from 'node:dns';
 import type { AddressInfo } from 'node:net';
 import { isIPv4 } from 'node:net';
 import type { BootFiles } from '../boot-files/boot-files.ts';
 import type { ResponderBackend } from '../boot/responder-backend.ts';
 import { ERROR_CODE, errorPacket, oackPacket, parseRequest, toNetascii, type ReadRequest } from './tftp-packets.ts';
-import { TftpTransfer, type TransferCounters, type TransferOutcome } from './tftp-transfer.ts';
+import { loadNative } from '../native/load-native.ts';
+import { NativeTftpTransfer } from './native-tftp-transfer.ts';
+import { TftpTransfer, type TransferCounters, type TransferOutcome, type TransferPlan } from './tftp-transfer.ts';
 
 /** The listening address and negotiation caps (tftpConfigFromEnv), plus tuning with sensible defaults. */
 export interface TftpServerConfig {
@@ -34,6 +37,13 @@ export interface TftpServerConfig {
   maxTransfers?: number;
   /** A transfer may resend this many times its file size (plus `retries` windows) before it is aborted. Default 4. */
   retransmitBudgetFactor?: number;
+  /**
+   * Transfers that run at once on a thread and a socket of their own (the native addon), as tftpd-hpa
+   * runs a process per transfer; the others run on the event loop, as all do without the addon or with 0.
+   * A lone client is fastest on a thread (an ACK is answered without waiting for the event loop), many at
+   * once on the event loop (one wake-up serves many packets). Default: twice the CPU count.
+   */
+  threads?: number;
 }
 
 export type TftpLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -77,6 +87,8 @@ export interface TftpStats extends TransferCounters {
 
 export interface TftpServer {
   address(): AddressInfo;
+  /** Where transfers run: on threads of their own (the native addon), or on the event loop (and why). */
+  readonly engine: string;
   stats(): TftpStats;
   /** Stops listening and ends running transfers with an ERROR to their clients. */
   close(): Promise<void>;
@@ -109,6 +121,10 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
     maxTransfers: config.maxTransfers ?? 500,
     budgetFactor: config.retransmitBudgetFactor ?? 4,
   };
+  const maxThreads = config.threads ?? 2 * availableParallelism();
+  const native = maxThreads === 0 ? { ok: false as const, reason: 'threads are off' } : loadNative();
+  const engine = native.ok ? `threads (up to ${maxThreads} at once, more on the event loop)` : `the event loop (${native.reason})`;
+  let onThreads = 0;
   const socket = createSocket(socketOptions);
   try {
     await bindSocket(socket, config.port, config.host);
@@ -142,7 +158,7 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
   };
   const recent: TftpTransferRecord[] = [];
   /** Transfers by client "ip:port"; null while the file is read and the socket opened. */
-  const active = new Map<string, TftpTransfer | null>();
+  const active = new Map<string, TftpTransfer | NativeTftpTransfer | null>();
   const netascii = new WeakMap<Buffer, Buffer>();
   let closed = false;
 
@@ -168,7 +184,7 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
     }
     const terms = negotiate(request, data.length, config, tuning.timeoutMs);
     const name = found.name;
-    const finished = (t: TftpTransfer, outcome: TransferOutcome) => {
+    const finished = (t: TftpTransfer | NativeTftpTransfer, outcome: TransferOutcome) => {
       active.delete(key);
       const record: TftpTransferRecord = {
         client: key, file: name, size: data.length, blksize: terms.blksize, windowsize: terms.windowsize,
@@ -191,25 +207,42 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
         else warnLimited(line);
       }
     };
-    const transferSocket = createSocket(socketOptions);
-    try {
-      await bindSocket(transferSocket, 0, config.host);
-    } catch (error) {
-      transferSocket.close();
-      throw error;
-    }
-    if (closed) { transferSocket.close(); return; }
-    const transfer: TftpTransfer = new TftpTransfer(transferSocket, client, {
+    const plan: TransferPlan = {
       data, blksize: terms.blksize, windowsize: terms.windowsize, oack: terms.oack,
       timeoutMs: terms.timeoutMs, maxTimeoutMs: tuning.maxTimeoutMs, retries: tuning.retries,
       retransmitBudget: tuning.budgetFactor * data.length + tuning.retries * terms.windowsize * terms.blksize,
-    }, counters, (outcome) => finished(transfer, outcome));
+    };
+    let transfer: TftpTransfer | NativeTftpTransfer;
+    if (native.ok && onThreads < maxThreads) {
+      // The thread binds its own socket when it starts (below); a failure throws there.
+      onThreads++;
+      transfer = new NativeTftpTransfer(native.addon, config.host, client, plan, counters, (outcome) => {
+        onThreads--;
+        finished(transfer, outcome);
+      });
+    } else {
+      const transferSocket = createSocket(socketOptions);
+      try {
+        await bindSocket(transferSocket, 0, config.host);
+      } catch (error) {
+        transferSocket.close();
+        throw error;
+      }
+      if (closed) { transferSocket.close(); return; }
+      transfer = new TftpTransfer(transferSocket, client, plan, counters, (outcome) => finished(transfer, outcome));
+    }
+    // Started first: a native transfer binds its socket here, and a failure must leave no trace in the counts.
+    try {
+      transfer.start();
+    } catch (error) {
+      if (transfer instanceof NativeTftpTransfer) onThreads--;
+      throw error;
+    }
     active.set(key, transfer);
     counters.started++;
     backend.observeAddress(client.address, 'tftp', {
       file: name, size: String(data.length), blksize: String(terms.blksize), windowsize: String(terms.windowsize),
     });
-    transfer.start();
   }
 
   function onPacket(packet: Buffer, from: { address: string; port: number }): void {
@@ -260,15 +293,17 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
 
   return {
     address: () => socket.address(),
+    engine,
     stats: () => ({ ...counters, active: active.size, recent: [...recent] }),
     async close() {
       if (closed) return;
       closed = true;
-      for (const transfer of active.values()) transfer?.abort('server shutting down');
+      const running = [...active.values()].filter((t) => t !== null);
+      for (const transfer of running) transfer.abort('server shutting down');
       active.clear();
       await new Promise<void>((resolve) => socket.close(() => resolve()));
-      // The transfers close their sockets on the next turn of the loop, after their ERROR is sent.
-      await new Promise((resolve) => setImmediate(resolve));
+      // Each transfer sends its ERROR, then closes its socket (a thread, or the next turn of the loop).
+      await Promise.all(running.map((t) => t.done));
     },
   };
 }

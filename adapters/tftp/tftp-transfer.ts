@@ -97,6 +97,9 @@ export class TftpTransfer {
   private timerMs = 0;
   private ended = false;
   private readonly onTimeout = () => this.timedOut();
+  private resolveEnded!: () => void;
+  /** Resolves when the transfer's socket is closed (after its last packet, an ERROR on abort, was handed over). */
+  readonly done = new Promise<void>((resolve) => { this.resolveEnded = resolve; });
 
   constructor(
     private readonly socket: Socket,
@@ -265,7 +268,10 @@ export class TftpTransfer {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     // Close after the pending sends (an ERROR just queued) have been handed to the kernel.
-    setImmediate(() => { try { this.socket.close(); } catch { /* already closed */ } });
+    setImmediate(() => {
+      try { this.socket.close(); } catch { /* already closed */ }
+      this.resolveEnded();
+    });
     this.onEnd(outcome);
   }
 }

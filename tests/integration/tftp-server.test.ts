@@ -2,12 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BootFiles } from '../../adapters/boot-files/boot-files.ts';
 import { ConfigError } from '../../adapters/runtime/config.ts';
 import { TFTP_CONFIG_VARIABLES, tftpConfigFromEnv } from '../../adapters/tftp/tftp-config.ts';
+import { loadNative } from '../../adapters/native/load-native.ts';
 import { startTftpServer, type TftpServer, type TftpServerConfig } from '../../adapters/tftp/tftp-server.ts';
 
 /*
@@ -207,21 +208,21 @@ function seeded(seed: number): () => number {
 describe('TFTP configuration from the environment', () => {
   it('has defaults, and auto follows the DHCP mode', () => {
     expect(tftpConfigFromEnv({}, { dhcpEnabled: true })).toEqual({
-      enabled: true, host: '0.0.0.0', port: 69, bootFilesDir: resolve('./boot-files'), maxWindow: 16, maxBlksize: 1468,
+      enabled: true, host: '0.0.0.0', port: 69, bootFilesDir: resolve('./boot-files'), maxWindow: 16, maxBlksize: 1468, threads: 2 * availableParallelism(),
     });
     expect(tftpConfigFromEnv({}, { dhcpEnabled: false }).enabled).toBe(false);
     expect(tftpConfigFromEnv({ BRUME_TFTP: 'on' }, { dhcpEnabled: false }).enabled).toBe(true);
     expect(tftpConfigFromEnv({ BRUME_TFTP: 'OFF' }, { dhcpEnabled: true }).enabled).toBe(false);
     expect(TFTP_CONFIG_VARIABLES.map(([name]) => name)).toEqual([
-      'BRUME_TFTP', 'BRUME_TFTP_HOST', 'BRUME_TFTP_PORT', 'BRUME_BOOT_FILES_DIR', 'BRUME_TFTP_MAX_WINDOW', 'BRUME_TFTP_MAX_BLKSIZE',
+      'BRUME_TFTP', 'BRUME_TFTP_HOST', 'BRUME_TFTP_PORT', 'BRUME_BOOT_FILES_DIR', 'BRUME_TFTP_MAX_WINDOW', 'BRUME_TFTP_MAX_BLKSIZE', 'BRUME_TFTP_THREADS',
     ]);
   });
 
   it('reads every variable', () => {
     expect(tftpConfigFromEnv({
       BRUME_TFTP: 'auto', BRUME_TFTP_HOST: '192.0.2.1', BRUME_TFTP_PORT: '6969', BRUME_BOOT_FILES_DIR: '/srv/boot',
-      BRUME_TFTP_MAX_WINDOW: '1', BRUME_TFTP_MAX_BLKSIZE: '512',
-    }, { dhcpEnabled: true })).toEqual({ enabled: true, host: '192.0.2.1', port: 6969, bootFilesDir: '/srv/boot', maxWindow: 1, maxBlksize: 512 });
+      BRUME_TFTP_MAX_WINDOW: '1', BRUME_TFTP_MAX_BLKSIZE: '512', BRUME_TFTP_THREADS: '0',
+    }, { dhcpEnabled: true })).toEqual({ enabled: true, host: '192.0.2.1', port: 6969, bootFilesDir: '/srv/boot', maxWindow: 1, maxBlksize: 512, threads: 0 });
   });
 
   it.each([
@@ -238,7 +239,18 @@ describe('TFTP configuration from the environment', () => {
   });
 });
 
-describe('the TFTP server', () => {
+const native = loadNative();
+if (!native.ok) console.warn(`SKIPPED: TFTP transfers on threads: ${native.reason}`);
+/**
+ * Every transfer on a thread of its own (the native addon), three on threads and the rest on the event
+ * loop (as the default cap does under load), and all on the event loop (the fallback without the addon).
+ */
+const ENGINES = [
+  ...(native.ok ? [{ engine: 'threads', threads: 1000 }, { engine: 'three threads, then the event loop', threads: 3 }] : []),
+  { engine: 'the event loop', threads: 0 },
+];
+
+describe.each(ENGINES)('the TFTP server, transfers on $engine', ({ threads }) => {
   let base: string;
   let root: string;
   let files: BootFiles;
@@ -249,7 +261,7 @@ describe('the TFTP server', () => {
 
   async function start(overrides: Partial<TftpServerConfig> = {}): Promise<TftpServer> {
     const server = await startTftpServer({
-      config: { host: '127.0.0.1', port: 0, maxWindow: 16, maxBlksize: 1468, ...overrides },
+      config: { host: '127.0.0.1', port: 0, maxWindow: 16, maxBlksize: 1468, threads, ...overrides },
       files,
       backend: { observeAddress: (ip, stage, detail) => { observed.push({ ip, stage, detail }); } },
       log: (level, message) => { logs.push(`${level} ${message}`); },
@@ -293,6 +305,7 @@ describe('the TFTP server', () => {
 
   describe('serves files', () => {
     it('lock-step without options: 512-byte blocks, no OACK, and records the boot stage once', async () => {
+      expect(server.engine).toMatch(threads ? new RegExp(`^threads \\(up to ${threads} at once`) : /^the event loop \(threads are off\)$/);
       const before = observed.length;
       const result = await get(port, 'undionly.kpxe');
       expect(result.error).toBeNull();
@@ -573,6 +586,7 @@ describe('the TFTP server', () => {
         dropData: (_block, _copy, arrival) => arrival % 2 === 0, ackEveryOutOfOrder: true, giveUpMs: 60_000,
       });
       expect(result.error).toMatchObject({ code: 0, message: expect.stringContaining('too many retransmissions') });
+      await settled(lossy);
       const record = lossy.stats().recent.at(-1)!;
       expect(record).toMatchObject({ outcome: 'failed', reason: 'retransmit-budget' });
       const budget = 4 * data.length + 5 * 16 * 1024;
@@ -597,6 +611,7 @@ describe('the TFTP server', () => {
       const quick = await start({ timeoutMs: 20, maxTimeoutMs: 100, retries: 3 });
       const result = await get(quick.address().port, 'undionly.kpxe', { stopAfter: 10, clientTimeoutMs: 5000 });
       expect(result.error).toMatchObject({ code: 0, message: expect.stringContaining('no answer from the client after 3 retransmissions') });
+      await settled(quick);
       expect(quick.stats().recent.at(-1)).toMatchObject({ outcome: 'failed', reason: 'timeout', maxTimeoutMs: 100 });
       expect(quick.stats().active).toBe(0);
     });

@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "brume.h"
+
 // Bytes per sendfile call: large enough to keep the socket full, small enough to look at `cancelled` often.
 #define SLICE (8 << 20)
 
@@ -115,10 +117,6 @@ static void finalize_handle(napi_env env, void *data, void *hint) {
   release(data);
 }
 
-static napi_value throw_error(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
 
 static void free_unstarted(transfer_t *t) {
   if (t->socket_fd >= 0) close(t->socket_fd);
@@ -128,7 +126,7 @@ static void free_unstarted(transfer_t *t) {
 }
 
 // start(socketFd, fileFd, offset, length, done) -> handle
-static napi_value start(napi_env env, napi_callback_info info) {
+napi_value sendfile_start(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return throw_error(env, "start(socketFd, fileFd, offset, length, done)");
@@ -163,13 +161,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
     return throw_error(env, "start: could not make the handle");
   }
   t->refs = 2;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 64 << 10);
-  pthread_t thread;
-  int failed = pthread_create(&thread, &attr, run, t);
-  pthread_attr_destroy(&attr);
+  int failed = start_detached(run, t, 64 << 10);
   if (failed) {
     // The handle is already the JS side's; the transfer ends at once with the reason.
     close(t->socket_fd);
@@ -183,14 +175,10 @@ static napi_value start(napi_env env, napi_callback_info info) {
 }
 
 // cancel(handle): stop a transfer still running; its done() follows with ECANCELED or the socket's error.
-static napi_value cancel(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
+napi_value sendfile_cancel(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok) {
-    return throw_error(env, "cancel(handle)");
-  }
-  transfer_t *t = data;
+  transfer_t *t = external_argument(env, info, 1, argv, "sendfileCancel(handle)");
+  if (t == NULL) return NULL;
   pthread_mutex_lock(&t->lock);
   t->cancelled = 1;
   // Wakes the thread from poll(); under the lock, so the descriptor cannot have been closed and reused.
@@ -198,14 +186,3 @@ static napi_value cancel(napi_env env, napi_callback_info info) {
   pthread_mutex_unlock(&t->lock);
   return NULL;
 }
-
-static napi_value init(napi_env env, napi_value exports) {
-  napi_property_descriptor methods[] = {
-    { "start", NULL, start, NULL, NULL, NULL, napi_default, NULL },
-    { "cancel", NULL, cancel, NULL, NULL, NULL, napi_default, NULL },
-  };
-  napi_define_properties(env, exports, 2, methods);
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "brume_sendfile",
-      "sources": ["sendfile.c"],
+      "target_name": "brume_native",
+      "sources": ["addon.c", "sendfile.c", "tftp-transfer.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8"]
     }
