@@ -15,7 +15,7 @@ export interface TftpConfig {
   maxWindow: number;
   /** Cap on the negotiated blksize (RFC 2348): clients asking more get this. */
   maxBlksize: number;
-  /** Transfers at once on threads and sockets of their own (the native addon); the rest on the event loop. */
+  /** A transfer starting while fewer than this many others run gets a thread of its own (the native addon); else the event loop. */
   threads: number;
 }
 
@@ -27,7 +27,7 @@ export const TFTP_CONFIG_VARIABLES = [
   ['BRUME_BOOT_FILES_DIR', './boot-files', 'boot files served by TFTP and HTTP; fill it with infra/boot-files/install-ipxe.sh'],
   ['BRUME_TFTP_MAX_WINDOW', '16', 'largest TFTP windowsize (RFC 7440) granted to a client, 1 for lock-step only'],
   ['BRUME_TFTP_MAX_BLKSIZE', '1468', 'largest TFTP blksize (RFC 2348) granted; 1468 fills one Ethernet frame without IP fragments'],
-  ['BRUME_TFTP_THREADS', '<2 x CPU count>', 'TFTP transfers run at once on threads of their own (the native addon npm install builds), the rest on the event loop; 0: all on the event loop'],
+  ['BRUME_TFTP_THREADS', '<2 x CPU count>', 'a TFTP transfer that starts while fewer than this many others run gets a thread of its own (the native addon npm install builds), else the event loop; 0: always the event loop'],
 ] as const;
 
 /**

@@ -38,10 +38,11 @@ export interface TftpServerConfig {
   /** A transfer may resend this many times its file size (plus `retries` windows) before it is aborted. Default 4. */
   retransmitBudgetFactor?: number;
   /**
-   * Transfers that run at once on a thread and a socket of their own (the native addon), as tftpd-hpa
-   * runs a process per transfer; the others run on the event loop, as all do without the addon or with 0.
-   * A lone client is fastest on a thread (an ACK is answered without waiting for the event loop), many at
-   * once on the event loop (one wake-up serves many packets). Default: twice the CPU count.
+   * A transfer that starts while fewer than this many others run gets a thread and a socket of its own
+   * (the native addon), as tftpd-hpa runs a process per transfer; the others run on the event loop, as
+   * all do without the addon or with 0. A lone client is fastest on a thread (an ACK is answered without
+   * waiting for the event loop), many at once on the event loop (one wake-up serves many packets, where
+   * threads are each woken per packet). Default: twice the CPU count.
    */
   threads?: number;
 }
@@ -123,8 +124,7 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
   };
   const maxThreads = config.threads ?? 2 * availableParallelism();
   const native = maxThreads === 0 ? { ok: false as const, reason: 'threads are off' } : loadNative();
-  const engine = native.ok ? `threads (up to ${maxThreads} at once, more on the event loop)` : `the event loop (${native.reason})`;
-  let onThreads = 0;
+  const engine = native.ok ? `threads (while fewer than ${maxThreads} others run, else the event loop)` : `the event loop (${native.reason})`;
   const socket = createSocket(socketOptions);
   try {
     await bindSocket(socket, config.port, config.host);
@@ -213,13 +213,10 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
       retransmitBudget: tuning.budgetFactor * data.length + tuning.retries * terms.windowsize * terms.blksize,
     };
     let transfer: TftpTransfer | NativeTftpTransfer;
-    if (native.ok && onThreads < maxThreads) {
+    // `active` holds this transfer's placeholder too.
+    if (native.ok && active.size - 1 < maxThreads) {
       // The thread binds its own socket when it starts (below); a failure throws there.
-      onThreads++;
-      transfer = new NativeTftpTransfer(native.addon, config.host, client, plan, counters, (outcome) => {
-        onThreads--;
-        finished(transfer, outcome);
-      });
+      transfer = new NativeTftpTransfer(native.addon, config.host, client, plan, counters, (outcome) => finished(transfer, outcome));
     } else {
       const transferSocket = createSocket(socketOptions);
       try {
@@ -232,12 +229,7 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
       transfer = new TftpTransfer(transferSocket, client, plan, counters, (outcome) => finished(transfer, outcome));
     }
     // Started first: a native transfer binds its socket here, and a failure must leave no trace in the counts.
-    try {
-      transfer.start();
-    } catch (error) {
-      if (transfer instanceof NativeTftpTransfer) onThreads--;
-      throw error;
-    }
+    transfer.start();
     active.set(key, transfer);
     counters.started++;
     backend.observeAddress(client.address, 'tftp', {

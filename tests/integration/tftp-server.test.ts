@@ -242,11 +242,11 @@ describe('TFTP configuration from the environment', () => {
 const native = loadNative();
 if (!native.ok) console.warn(`SKIPPED: TFTP transfers on threads: ${native.reason}`);
 /**
- * Every transfer on a thread of its own (the native addon), three on threads and the rest on the event
- * loop (as the default cap does under load), and all on the event loop (the fallback without the addon).
+ * Every transfer on a thread of its own (the native addon), threads only while fewer than three others
+ * run (as the default does under load), and all on the event loop (the fallback without the addon).
  */
 const ENGINES = [
-  ...(native.ok ? [{ engine: 'threads', threads: 1000 }, { engine: 'three threads, then the event loop', threads: 3 }] : []),
+  ...(native.ok ? [{ engine: 'threads', threads: 1000 }, { engine: 'threads while fewer than three others run', threads: 3 }] : []),
   { engine: 'the event loop', threads: 0 },
 ];
 
@@ -305,7 +305,7 @@ describe.each(ENGINES)('the TFTP server, transfers on $engine', ({ threads }) =>
 
   describe('serves files', () => {
     it('lock-step without options: 512-byte blocks, no OACK, and records the boot stage once', async () => {
-      expect(server.engine).toMatch(threads ? new RegExp(`^threads \\(up to ${threads} at once`) : /^the event loop \(threads are off\)$/);
+      expect(server.engine).toMatch(threads ? new RegExp(`^threads \\(while fewer than ${threads} others run`) : /^the event loop \(threads are off\)$/);
       const before = observed.length;
       const result = await get(port, 'undionly.kpxe');
       expect(result.error).toBeNull();
