@@ -73,6 +73,15 @@ typedef struct {
   int refs;
 } tftp_t;
 
+// How long the thread looks for the next packet before it sleeps in poll().
+#define SPIN_US 30
+
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -282,6 +291,22 @@ static void *run(void *arg) {
     if (wait <= 0) {
       timed_out(t);
       continue;
+    }
+    // A client on the same link answers within microseconds: look for its ACK for a moment before
+    // going to sleep, which would cost a wake-up on every block of a lock-step transfer.
+    {
+      int64_t spin_until = now_us() + SPIN_US;
+      struct sockaddr_in from;
+      socklen_t from_len = sizeof from;
+      ssize_t n = -1;
+      do {
+        from_len = sizeof from;
+        n = recvfrom(t->sock, packet, sizeof packet, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
+      } while (n < 0 && errno == EAGAIN && now_us() < spin_until);
+      if (n >= 0) {
+        received(t, packet, n, &from);
+        continue;
+      }
     }
     struct pollfd fds[2] = { { .fd = t->sock, .events = POLLIN }, { .fd = t->wake[0], .events = POLLIN } };
     int ready = poll(fds, 2, wait > 60000 ? 60000 : (int)wait);
