@@ -3,6 +3,13 @@
 
 #include "brume.h"
 
+int drop_reference(pthread_mutex_t *lock, int *refs) {
+  pthread_mutex_lock(lock);
+  int left = --*refs;
+  pthread_mutex_unlock(lock);
+  return left;
+}
+
 int start_detached(void *(*run)(void *), void *arg, size_t stack) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);

@@ -3,6 +3,7 @@
 #define BRUME_H
 
 #include <node_api.h>
+#include <pthread.h>
 
 // sendfile.c: deploy files from the page cache to a connection.
 napi_value sendfile_start(napi_env env, napi_callback_info info);
@@ -16,6 +17,9 @@ static inline napi_value throw_error(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
   return NULL;
 }
+
+// Drops one of the references counted in `*refs` under `lock`; the number left (0: free the owner).
+int drop_reference(pthread_mutex_t *lock, int *refs);
 
 // Starts `run(arg)` on a detached thread with a stack of `stack` bytes; 0 or the error number.
 int start_detached(void *(*run)(void *), void *arg, size_t stack);

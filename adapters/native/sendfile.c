@@ -43,10 +43,7 @@ typedef struct {
 } transfer_t;
 
 static void release(transfer_t *t) {
-  pthread_mutex_lock(&t->lock);
-  int left = --t->refs;
-  pthread_mutex_unlock(&t->lock);
-  if (left == 0) {
+  if (drop_reference(&t->lock, &t->refs) == 0) {
     pthread_mutex_destroy(&t->lock);
     free(t);
   }

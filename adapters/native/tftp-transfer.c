@@ -89,10 +89,7 @@ static int64_t now_ms(void) {
 }
 
 static void release(tftp_t *t) {
-  pthread_mutex_lock(&t->lock);
-  int left = --t->refs;
-  pthread_mutex_unlock(&t->lock);
-  if (left == 0) {
+  if (drop_reference(&t->lock, &t->refs) == 0) {
     pthread_mutex_destroy(&t->lock);
     free(t->oack);
     free(t);

@@ -1,7 +1,7 @@
 import type { NativeAddon, NativeTftpResult } from '../native/load-native.ts';
-import type { TransferCounters, TransferOutcome, TransferPlan } from './tftp-transfer.ts';
+import { TRANSFER_FAILURES, type TransferCounters, type TransferFailure, type TransferOutcome, type TransferPlan } from './tftp-transfer.ts';
 
-const REASONS = new Set(['timeout', 'client-error', 'size-probe', 'retransmit-budget', 'protocol', 'socket', 'closed']);
+const FAILURES = new Set<string>(TRANSFER_FAILURES);
 
 /**
  * One read transfer run by the native addon (adapters/native/tftp-transfer.c)
@@ -55,7 +55,7 @@ export class NativeTftpTransfer {
     this.retransmittedBytes = result.budgetBytes;
     this.maxTimeoutMs = result.maxTimeoutMs;
     this.handle = null;
-    const reason = REASONS.has(result.reason ?? '') ? result.reason as Exclude<TransferOutcome, { ok: true }>['reason'] : 'socket';
+    const reason = FAILURES.has(result.reason ?? '') ? result.reason as TransferFailure : 'socket';
     this.onEnd(result.ok ? { ok: true } : { ok: false, reason, message: result.message ?? '' });
     this.resolveEnded();
   }

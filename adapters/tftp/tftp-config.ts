@@ -30,6 +30,9 @@ export const TFTP_CONFIG_VARIABLES = [
   ['BRUME_TFTP_THREADS', '<2 x CPU count>', 'a TFTP transfer that starts while fewer than this many others run gets a thread of its own (the native addon npm install builds), else the event loop; 0: always the event loop'],
 ] as const;
 
+/** Transfers that may start on threads while others run (BRUME_TFTP_THREADS' default): a few, not a crowd. */
+export const DEFAULT_TFTP_THREADS = 2 * availableParallelism();
+
 /**
  * The windowsize cap stays far below 32768 so that a 16-bit ACK number always
  * names one block unambiguously across block-number rollover, and so one
@@ -56,6 +59,6 @@ export function tftpConfigFromEnv(env: NodeJS.ProcessEnv, context: { dhcpEnabled
     bootFilesDir: resolve(env.BRUME_BOOT_FILES_DIR?.trim() || './boot-files'),
     maxWindow: integerVar(env, 'BRUME_TFTP_MAX_WINDOW', 16, 1, MAX_WINDOW_LIMIT, 'a window of blocks'),
     maxBlksize: integerVar(env, 'BRUME_TFTP_MAX_BLKSIZE', 1468, 8, 65464, 'a block size in bytes (RFC 2348)'),
-    threads: integerVar(env, 'BRUME_TFTP_THREADS', 2 * availableParallelism(), 0, 1000, 'a number of transfers'),
+    threads: integerVar(env, 'BRUME_TFTP_THREADS', DEFAULT_TFTP_THREADS, 0, 1000, 'a number of transfers'),
   };
 }

@@ -10,12 +10,12 @@
  * in a boot storm on a lossy network.
  */
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
-import { availableParallelism } from 'node:os';
 import { lookup as dnsLookup } from 'node:dns';
 import type { AddressInfo } from 'node:net';
 import { isIPv4 } from 'node:net';
 import type { BootFiles } from '../boot-files/boot-files.ts';
 import type { ResponderBackend } from '../boot/responder-backend.ts';
+import { DEFAULT_TFTP_THREADS } from './tftp-config.ts';
 import { ERROR_CODE, errorPacket, oackPacket, parseRequest, toNetascii, type ReadRequest } from './tftp-packets.ts';
 import { loadNative } from '../native/load-native.ts';
 import { NativeTftpTransfer } from './native-tftp-transfer.ts';
@@ -122,7 +122,7 @@ export async function startTftpServer({ config, files, backend, log = () => {} }
     maxTransfers: config.maxTransfers ?? 500,
     budgetFactor: config.retransmitBudgetFactor ?? 4,
   };
-  const maxThreads = config.threads ?? 2 * availableParallelism();
+  const maxThreads = config.threads ?? DEFAULT_TFTP_THREADS;
   const native = maxThreads === 0 ? { ok: false as const, reason: 'threads are off' } : loadNative();
   const engine = native.ok ? `threads (while fewer than ${maxThreads} others run, else the event loop)` : `the event loop (${native.reason})`;
   const socket = createSocket(socketOptions);

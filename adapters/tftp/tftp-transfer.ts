@@ -51,9 +51,13 @@ export interface TransferPlan {
   retransmitBudget: number;
 }
 
+/** Why a transfer can end without the whole file; the native engine reports the same names. */
+export const TRANSFER_FAILURES = ['timeout', 'client-error', 'size-probe', 'retransmit-budget', 'protocol', 'socket', 'closed'] as const;
+export type TransferFailure = (typeof TRANSFER_FAILURES)[number];
+
 export type TransferOutcome =
   | { ok: true }
-  | { ok: false; reason: 'timeout' | 'client-error' | 'size-probe' | 'retransmit-budget' | 'protocol' | 'socket' | 'closed'; message: string };
+  | { ok: false; reason: TransferFailure; message: string };
 
 /** Counters shared by all transfers of one server (mutated in place: the hot path allocates nothing for them). */
 export interface TransferCounters {

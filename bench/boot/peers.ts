@@ -107,7 +107,6 @@ http {
   return started;
 }
 
-/** nginx's temp directories under `prefix`, so a bench's nginx writes nothing outside its own directory. */
 /** The top of an nginx.conf for a bench peer: in the foreground, its pid and temp files under `prefix`, errors on stderr. */
 export const nginxMain = (prefix: string, workers: string): string => `worker_processes ${workers};
 daemon off;
@@ -116,5 +115,6 @@ pid ${join(prefix, 'nginx.pid')};
 error_log stderr warn;
 events { worker_connections 1024; }`;
 
+/** nginx's temp directories under `prefix`, so a bench's nginx writes nothing outside its own directory. */
 export const nginxTempPaths = (prefix: string): string =>
   ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((what) => `${what}_temp_path ${join(prefix, what)};`).join('\n  ');

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_BOOT_HTTP_CONFIG } from '../../adapters/http/routes/boot.ts';
 import { openApiHarness, type ApiClient, type ApiHarness } from '../../adapters/http/testing.ts';
 import { BACKENDS, freshDatabase } from '../support/databases.ts';
@@ -75,8 +75,10 @@ describe.each(BACKENDS)('boot routes on $backend', ({ backend, skip }) => {
     const again = await anonymous.get('/boot/ipxe', { mac: TASK_MAC, arch: 'x86_64', platform: 'efi' });
     expect(again.text).toContain(`brume.token=${token}`);
     await api.brume.bootTokens.settled();
-    const events = await api.brume.store.readAll({ after: null, limit: 10_000 });
-    const issued = events.filter((e) => e.type === 'BootTokenIssued');
+    // readAll shows a commit once every older transaction on the server has ended (other suites' too): wait for it.
+    const issuedEvents = async () => (await api.brume.store.readAll({ after: null, limit: 10_000 })).filter((e) => e.type === 'BootTokenIssued');
+    await vi.waitFor(async () => expect((await issuedEvents()).length).toBeGreaterThan(0));
+    const issued = await issuedEvents();
     expect(issued).toHaveLength(1);
     expect(JSON.stringify(issued[0]!.data)).not.toContain(token!);
     expect(issued[0]!.data).toMatchObject({ taskId: ids.task, hostId: ids.taskHost, mac: TASK_MAC });

@@ -250,6 +250,20 @@ const ENGINES = [
   { engine: 'the event loop', threads: 0 },
 ];
 
+describe.skipIf(!native.ok)('a TFTP transfer on a thread, given bad arguments', () => {
+  const addon = native.ok ? native.addon : (null as never);
+  const start = (local: string, data: unknown, port = 4000) =>
+    () => addon.tftpStart(local, '127.0.0.1', port, data as Buffer, 512, 1, null, 1000, 8000, 5, 1e6, () => {});
+
+  it('refuses them with a message, before any thread or socket exists', () => {
+    expect(start('localhost', Buffer.alloc(10))).toThrow('the addresses must be IPv4 literals');
+    expect(start('127.0.0.1', 'not a buffer')).toThrow(/a port, a Buffer/);
+    expect(start('127.0.0.1', Buffer.alloc(10), 0)).toThrow(/a port, a Buffer/);
+    // An address this machine does not have: the bind fails, and says why.
+    expect(start('192.0.2.77', Buffer.alloc(10))).toThrow(/Cannot assign requested address/);
+  });
+});
+
 describe.each(ENGINES)('the TFTP server, transfers on $engine', ({ threads }) => {
   let base: string;
   let root: string;
